@@ -1,0 +1,37 @@
+"""The built-in demo: the whole pipeline on synthetic data the tool makes itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from khmerdigit.dataset import Track, labelled_files, no_track, prepare
+from khmerdigit.evaluation import evaluate
+from khmerdigit.predictor import Classifier
+from khmerdigit.report import build_report
+from khmerdigit.runs import new_run_dir
+from khmerdigit.synth import synthesize
+
+
+@dataclass
+class DemoResult:
+    workdir: Path
+    run_dir: Path
+    metrics: dict
+
+
+def run_demo(workdir: Path, per_class: int = 60, epochs: int = 8, track: Track = no_track,
+             reporter=None, seed: int = 0) -> DemoResult:
+    """synth -> prepare -> train (default model) -> evaluate (test split) -> report, all inside `workdir`."""
+    from khmerdigit.training import Reporter, TrainConfig, train
+
+    workdir = new_run_dir(Path(workdir).parent, Path(workdir).name)
+    synthesize(workdir / "raw", per_class=per_class, seed=seed, track=track)
+    prepare(workdir / "raw", workdir / "prepared", seed=seed, track=track)
+    config = TrainConfig(data=[str(workdir / "prepared")], epochs=epochs, patience=epochs, seed=seed,
+                         project=str(workdir / "runs"))
+    run_dir = train(config, reporter or Reporter(), track)
+    classifier = Classifier(run_dir / "best.keras")
+    result = evaluate(classifier, labelled_files(workdir / "prepared", "test").samples, run_dir / "eval-test", track)
+    build_report([run_dir], workdir / "report")
+    return DemoResult(workdir, run_dir, result.metrics)

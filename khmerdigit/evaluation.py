@@ -1,0 +1,89 @@
+"""Scoring a model on labelled images: metrics (scikit-learn), saved tables and figures."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+from khmerdigit import KHMER_GLYPHS, NUM_CLASSES, KhmerDigitError
+from khmerdigit.dataset import Reject, Sample, Track, load_arrays, no_track
+from khmerdigit.fileio import atomic_path, write_json
+from khmerdigit.plots import confusion_matrix_png, gallery_png
+from khmerdigit.predictor import Classifier
+
+GALLERY_LIMIT = 48  # misclassified images shown in the gallery
+
+
+def compute_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    """Accuracy, per-class precision/recall/F1/accuracy/support and the confusion matrix."""
+    labels = list(range(NUM_CLASSES))
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
+    per_class = [
+        {
+            "label": label, "glyph": KHMER_GLYPHS[label], "support": int(support[label]),
+            # per-class accuracy as the paper reports it: correct / images of that class
+            "accuracy": float(recall[label]) if support[label] else None,
+            "precision": float(precision[label]), "recall": float(recall[label]), "f1": float(f1[label]),
+        }
+        for label in labels
+    ]
+    present = [row for row in per_class if row["support"]]
+    return {
+        "images": int(len(y_true)),
+        "accuracy": float(np.mean(y_true == y_pred)) if len(y_true) else 0.0,
+        "macro_f1": float(np.mean([row["f1"] for row in present])) if present else 0.0,
+        "missing_classes": [row["label"] for row in per_class if not row["support"]],
+        "per_class": per_class,
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+@dataclass
+class Evaluation:
+    metrics: dict
+    out_dir: Path
+    skipped: list[Reject]
+
+
+def evaluate(classifier: Classifier, samples: list[Sample], out_dir: Path, track: Track = no_track,
+             batch_size: int = 256) -> Evaluation:
+    """Score `classifier` on labelled samples; write metrics.json, predictions.csv and PNGs to out_dir."""
+    x, y, loaded, skipped = load_arrays(samples, classifier.config, track, "Preprocessing")
+    if not len(x):
+        raise KhmerDigitError("no readable labelled images to evaluate")
+    probabilities = np.concatenate([
+        classifier.probabilities(x[start : start + batch_size])
+        for start in track(range(0, len(x), batch_size), "Predicting")
+    ])
+    predicted = probabilities.argmax(axis=1)
+    confidence = probabilities.max(axis=1)
+    metrics = compute_metrics(y, predicted)
+    metrics.update(model=str(classifier.path), skipped=[{"path": str(r.path), "reason": r.reason} for r in skipped])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / "metrics.json", metrics)
+    with atomic_path(out_dir / "predictions.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["path", "label", "predicted", "confidence"])
+        for sample, guess, score in zip(loaded, predicted, confidence):
+            writer.writerow([str(sample.path), sample.label, int(guess), f"{score:.4f}"])
+    confusion_matrix_png(np.asarray(metrics["confusion_matrix"]), out_dir / "confusion_matrix.png",
+                         f"accuracy {metrics['accuracy']:.1%} on {len(y)} images")
+    wrong = np.flatnonzero(predicted != y)[:GALLERY_LIMIT]
+    gallery_png([x[i] for i in wrong],
+                [f"true {y[i]} → {predicted[i]}\n{confidence[i]:.0%}" for i in wrong],
+                out_dir / "misclassified.png")
+    return Evaluation(metrics, out_dir, skipped)
+
+
+def default_eval_dir(run: Optional[Path], model_path: Path, split: Optional[str]) -> tuple[Path, str]:
+    """Where evaluate writes: RUN/eval-SPLIT, or runs/evaluate/MODEL-SPLIT (parent, name)."""
+    name = f"eval-{split or 'all'}"
+    return (Path(run), name) if run else (Path("runs") / "evaluate", f"{model_path.stem}-{split or 'all'}")
