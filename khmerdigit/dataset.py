@@ -23,7 +23,7 @@ from khmerdigit.preprocess import BadImageError, PreprocessConfig, open_image, p
 SPLITS = ("train", "valid", "test")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm"}
 NEAR_DUPLICATE_CONFIG = PreprocessConfig(size=24)
-NEAR_DUPLICATE_LEVELS = 16  # normalized images equal at this many grey levels are near-duplicates
+NEAR_DUPLICATE_TOLERANCE = 0.012  # mean absolute difference of 12x12 normalized images below this: same image
 Track = Callable[..., Iterable]
 
 
@@ -117,10 +117,27 @@ def parse_fractions(text: str) -> tuple[float, float, float]:
     return (values[0] / total, values[1] / total, values[2] / total)
 
 
-def near_duplicate_key(gray: np.ndarray) -> bytes:
-    """A fingerprint equal for images that look the same once normalized."""
-    normalized = preprocess(gray, NEAR_DUPLICATE_CONFIG)
-    return np.round(normalized * (NEAR_DUPLICATE_LEVELS - 1)).astype(np.uint8).tobytes()
+class LookIndex:
+    """Finds images that look the same once normalized (re-encoded or recompressed copies)."""
+
+    def __init__(self, tolerance: float = NEAR_DUPLICATE_TOLERANCE):
+        self.tolerance = tolerance
+        self.looks = np.zeros((0, 144), np.float32)
+        self.owners: list[Sample] = []
+
+    def find_or_add(self, gray: np.ndarray, sample: Sample) -> Optional[Sample]:
+        """The earlier sample that looks the same as `gray`, or None (and remember this one)."""
+        look = preprocess(gray, NEAR_DUPLICATE_CONFIG)[..., 0].reshape(12, 2, 12, 2).mean(axis=(1, 3)).ravel()
+        if self.owners:
+            distances = np.abs(self.looks[: len(self.owners)] - look).mean(axis=1)
+            nearest = int(distances.argmin())
+            if distances[nearest] < self.tolerance:
+                return self.owners[nearest]
+        if len(self.owners) == len(self.looks):
+            self.looks = np.concatenate([self.looks, np.zeros((max(64, len(self.looks)), 144), np.float32)])
+        self.looks[len(self.owners)] = look
+        self.owners.append(sample)
+        return None
 
 
 @dataclass
@@ -165,7 +182,7 @@ def prepare(
     rejects, duplicates = list(scan.rejects), []
     kept: list[tuple[Sample, np.ndarray, str]] = []
     by_hash: dict[str, Sample] = {}
-    by_look: dict[bytes, Sample] = {}
+    looks = LookIndex()
     for sample in track(scan.samples, "Checking images"):
         try:
             gray = to_gray(open_image(sample.path))
@@ -173,14 +190,15 @@ def prepare(
         except (BadImageError, OSError) as error:
             rejects.append(Reject(sample.path, str(error)))
             continue
-        look = near_duplicate_key(gray)
-        original = by_hash.get(digest) or by_look.get(look)
+        original = by_hash.get(digest)
+        kind = "exact"
+        if original is None:
+            original, kind = looks.find_or_add(gray, sample), "near"
         if original is not None:
-            kind = "exact" if digest in by_hash else "near"
             conflict = f", labelled {original.label} there" if original.label != sample.label else ""
             duplicates.append(Reject(sample.path, f"{kind} duplicate of {original.path.relative_to(raw_dir)}{conflict}"))
             continue
-        by_hash[digest], by_look[look] = sample, sample
+        by_hash[digest] = sample
         kept.append((sample, gray, digest))
     if not kept:
         raise KhmerDigitError(f"no usable labelled images in {raw_dir}")

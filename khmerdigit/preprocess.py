@@ -87,6 +87,8 @@ def open_image(path: Union[str, Path, bytes]) -> Image.Image:
             return ImageOps.exif_transpose(image)
     except BadImageError:
         raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise BadImageError("image too large (decompression bomb)") from None
     except Exception as error:  # decoders raise many types for broken files
         raise BadImageError(f"not a readable image ({type(error).__name__}: {error})") from None
 

@@ -54,26 +54,27 @@ def _spline(p: np.ndarray) -> np.ndarray:
 
 
 def _jittered_strokes(digit: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """The digit's control points, jittered, slanted, rotated and stretched."""
+    """The digit's control points, jittered, slanted, rotated and stretched (never mirrored)."""
     strokes = [np.array(s, dtype=float) for s in DIGIT_STROKES[digit]]
     pts = np.concatenate(strokes)
     uniq, inv = np.unique(pts, axis=0, return_inverse=True)
     pts = (uniq + rng.normal(0, 0.02, uniq.shape))[inv.ravel()]
-    angle, shear, stretch = rng.normal(0, 0.08), rng.uniform(-0.15, 0.35), np.exp(rng.normal(0, 0.12))
-    c, s = np.cos(angle), np.sin(angle)
-    m = np.array([[c, -s], [s, c]]) @ np.array([[stretch, -shear], [0, 1 / stretch]])
-    pts = pts @ m.T
-    return np.split(pts, np.cumsum([len(s) for s in strokes])[:-1])
+    angle, shear = rng.normal(0, 0.08), rng.uniform(-0.15, 0.35)
+    stretch = np.exp(rng.normal(0, 0.12))
+    cos, sin = np.cos(angle), np.sin(angle)
+    m = np.array([[cos, -sin], [sin, cos]]) @ np.array([[stretch, -shear], [0, 1 / stretch]])
+    return np.split(pts @ m.T, np.cumsum([len(s) for s in strokes])[:-1])
 
 
-def _pen_path(line: np.ndarray, step: float, gap: bool, rng: np.random.Generator) -> list[np.ndarray]:
+def _pen_path(line: np.ndarray, step: float, gap: bool,
+              rng: np.random.Generator) -> list[np.ndarray]:
     """Resample a polyline every `step` px, trim its ends randomly, maybe leave a pen-up gap."""
     arc = np.concatenate([[0], np.cumsum(np.linalg.norm(np.diff(line, axis=0), axis=1))])
     t = np.arange(rng.uniform(0, 0.04) * arc[-1], arc[-1] * (1 - rng.uniform(0, 0.04)), step)
     pts = np.column_stack([np.interp(t, arc, line[:, 0]), np.interp(t, arc, line[:, 1])])
-    if gap:
-        gap = rng.uniform(0.3, 0.7) * arc[-1] + np.array([0, rng.uniform(4.5, 7.5) * step])
-        cut = (t > gap[0]) & (t < gap[1])
+    if gap and arc[-1] > 30 * step:
+        start, length = rng.uniform(0.3, 0.7) * arc[-1], rng.uniform(4, 6.5) * step
+        cut = (t > start) & (t < start + length)
         return [pts[: np.argmax(cut)], pts[~cut][np.argmax(cut):]]
     return [pts]
 

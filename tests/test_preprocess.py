@@ -1,0 +1,110 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from khmerdigit.preprocess import BadImageError, PreprocessConfig, open_image, preprocess
+from tests.conftest import digit_image
+
+CONFIG = PreprocessConfig(size=32)
+
+
+def close(a, b, tolerance=0.03):
+    return float(np.abs(a - b).mean()) < tolerance
+
+
+def test_output_shape_range_and_dtype():
+    out = preprocess(digit_image(3), CONFIG)
+    assert out.shape == (32, 32, 1) and out.dtype == np.float32
+    assert 0.0 <= out.min() and out.max() <= 1.0 and out.max() > 0.9
+
+
+def test_polarity_light_on_dark_matches_dark_on_light():
+    image = digit_image(5)
+    inverted = Image.eval(image, lambda v: 255 - v)
+    assert close(preprocess(image, CONFIG), preprocess(inverted, CONFIG))
+
+
+def test_low_contrast_grey_paper_matches():
+    image = digit_image(7)
+    faded = Image.eval(image, lambda v: 110 + v * 100 // 255)  # grey ink on grey paper
+    assert close(preprocess(image, CONFIG), preprocess(faded, CONFIG), 0.05)
+
+
+def test_rgba_transparent_canvas_is_composited_on_white():
+    ink = np.asarray(digit_image(2))
+    rgba = np.zeros(ink.shape + (4,), np.uint8)
+    rgba[..., 3] = 255 - ink  # black strokes, alpha only where drawn
+    assert close(preprocess(Image.fromarray(rgba, "RGBA"), CONFIG), preprocess(digit_image(2), CONFIG))
+
+
+def test_palette_16bit_cmyk_and_la_modes_agree():
+    image = digit_image(4)
+    reference = preprocess(image, CONFIG)
+    sixteen = Image.fromarray(np.asarray(image).astype(np.uint16) * 257)
+    for variant in (image.convert("P"), sixteen, image.convert("CMYK"), image.convert("LA"), image.convert("RGB")):
+        assert close(preprocess(variant, CONFIG), reference), variant.mode
+
+
+def test_exif_orientation_is_applied():
+    image = digit_image(6).convert("RGB")
+    rotated = image.rotate(90, expand=True)  # stored sideways, EXIF says "rotate 270 to view"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    rotated.save(buffer, "JPEG", exif=exif.tobytes(), quality=95)
+    assert close(preprocess(buffer.getvalue(), CONFIG), preprocess(image, CONFIG), 0.05)
+
+
+def test_off_centre_and_scaled_digit_is_centred():
+    image = digit_image(8)
+    canvas = Image.new("L", (300, 200), 255)
+    canvas.paste(image.resize((96, 96)), (190, 90))
+    assert close(preprocess(canvas, CONFIG), preprocess(image, CONFIG), 0.06)
+
+
+def test_specks_are_ignored():
+    image = digit_image(1, size=64)
+    dirty = image.copy()
+    dirty.putpixel((2, 2), 0)
+    dirty.putpixel((60, 61), 0)
+    assert close(preprocess(dirty, CONFIG), preprocess(image, CONFIG))
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 2), (4000, 3000)])
+def test_tiny_and_huge_images_do_not_fail(size):
+    image = Image.new("L", size, 255)
+    image.paste(0, (0, 0, max(1, size[0] // 3), max(1, size[1] // 3)))
+    out = preprocess(image, CONFIG)
+    assert out.shape == (32, 32, 1) and np.isfinite(out).all()
+
+
+def test_blank_image_gives_empty_input():
+    assert preprocess(Image.new("L", (40, 40), 255), CONFIG).max() == 0.0
+
+
+def test_paper_method_resizes_and_inverts():
+    image = Image.new("L", (100, 80), 255)
+    image.paste(0, (0, 0, 50, 80))
+    out = preprocess(image, PreprocessConfig(size=64, method="paper"))
+    assert out.shape == (64, 64, 1)
+    assert out[:, :30].mean() > 0.95 and out[:, 34:].mean() < 0.05
+
+
+def test_broken_inputs_raise_bad_image(tmp_path):
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.png").write_text("not an image")
+    buffer = io.BytesIO()
+    digit_image(0).save(buffer, "PNG")
+    (tmp_path / "truncated.png").write_bytes(buffer.getvalue()[:60])
+    for name in ("empty.png", "text.png", "truncated.png", "missing.png"):
+        with pytest.raises(BadImageError):
+            open_image(tmp_path / name)
+
+
+def test_decompression_bomb_is_refused():
+    buffer = io.BytesIO()
+    Image.new("1", (12000, 12000)).save(buffer, "PNG")  # 144 Mpixel declared, tiny file
+    with pytest.raises(BadImageError, match="too large"):
+        open_image(buffer.getvalue())
