@@ -153,7 +153,8 @@ def train(
     batch_size: int = typer.Option(64, min=1),
     learning_rate: float = typer.Option(2e-3, "--lr"),
     patience: int = typer.Option(8, min=1, help="Early-stopping patience in epochs."),
-    augment: float = typer.Option(1.0, min=0.0, max=2.0, help="On-the-fly augmentation strength (0 = off)."),
+    augment: Optional[float] = typer.Option(None, min=0.0, max=2.0,
+                                            help="On-the-fly augmentation strength, 0 = off [default: 1; 0 for paper]"),
     preprocess: Optional[str] = typer.Option(None, help="Override preprocessing: normalized or paper."),
     seed: int = typer.Option(0),
     project: Path = typer.Option(Path("runs"), help="Parent folder of run folders."),
@@ -275,8 +276,8 @@ def report(
 @command
 def demo(
     workdir: Path = typer.Option(Path("khmerdigit-demo"), help="Folder for the demo's data and runs."),
-    per_class: int = typer.Option(60, min=5, help="Synthetic images per digit."),
-    epochs: int = typer.Option(8, min=1),
+    per_class: int = typer.Option(150, min=5, help="Synthetic images per digit."),
+    epochs: int = typer.Option(15, min=1),
 ) -> None:
     """The whole pipeline on built-in synthetic data: synth -> prepare -> train -> evaluate -> report."""
     from khmerdigit.demo import run_demo

@@ -20,7 +20,7 @@ class DemoResult:
     metrics: dict
 
 
-def run_demo(workdir: Path, per_class: int = 60, epochs: int = 8, track: Track = no_track,
+def run_demo(workdir: Path, per_class: int = 150, epochs: int = 15, track: Track = no_track,
              reporter=None, seed: int = 0) -> DemoResult:
     """synth -> prepare -> train (default model) -> evaluate (test split) -> report, all inside `workdir`."""
     from khmerdigit.training import Reporter, TrainConfig, train

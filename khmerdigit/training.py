@@ -39,7 +39,7 @@ class TrainConfig:
     batch_size: int = 64
     learning_rate: float = 2e-3
     patience: int = 8  # epochs without val_loss improvement before stopping
-    augment: float = 1.0  # augmentation strength, 0 turns it off
+    augment: Optional[float] = None  # augmentation strength, 0 = off; default 1, or 0 for the paper's preprocessing
     seed: int = 0
     project: str = "runs"  # parent folder of run folders
     name: Optional[str] = None  # run folder name; defaults to the model name, never overwritten
@@ -156,6 +156,8 @@ def train(config: TrainConfig, reporter: Reporter = Reporter(), track: Track = n
     set_seeds(config.seed)
     grays, labels = load_training_images(config.data, track)
     x_valid, y_valid = load_validation(config.data, preprocess_config, track)
+    if config.augment is None:  # the paper's preprocessing cannot undo inverted or shifted digits
+        config.augment = 0.0 if preprocess_config.method == "paper" else 1.0
     batches = AugmentedBatches(grays, labels, preprocess_config, config.batch_size, config.augment, config.seed)
 
     if resume_dir is None:
