@@ -48,6 +48,9 @@ def command(function):
             fail(str(error))
         except KeyboardInterrupt:
             fail("interrupted", 130)
+        except BrokenPipeError:  # stdout closed early, e.g. piped into `head`
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0)
         except Exception as error:
             if DEBUG:
                 raise
@@ -271,6 +274,29 @@ def report(
     out.print(simple_table("Runs", ["run", "model", "parameters", "epochs", "train s", "best val acc", "metrics from"],
                            run_rows))
     err.print(f"saved curves.png, report.md, report.json to {out_dir}")
+
+
+@command
+def export(
+    model: Optional[Path] = typer.Option(None, "--model", "-m", help="A .keras model file.", dir_okay=False),
+    run: Optional[Path] = RunOption,
+    output: Path = typer.Option(..., "--output", "-o", help="The .tflite file to write (metadata goes beside it)."),
+    export_format: str = typer.Option("tflite", "--format", help="Only tflite (LiteRT) for now."),
+    quantize: str = typer.Option("none", help="none, float16 or int8 (int8 calibrates on --data's train split)."),
+    data: Path = typer.Option(Path("data/prepared"), help="Prepared dataset for int8 calibration."),
+) -> None:
+    """Convert a trained model to LiteRT (.tflite) for phones, browsers and fast CPU inference."""
+    from khmerdigit.export import export_tflite
+    from khmerdigit.predictor import metadata_path, resolve_model
+
+    if export_format != "tflite":
+        fail(f"unknown --format {export_format!r}; only tflite is supported")
+    source = resolve_model(model, run)
+    if source.suffix != ".keras":
+        fail("export needs a .keras model: pass --run or --model FILE.keras")
+    export_tflite(source, output, quantize, data)
+    out.print(f"wrote {output} ({output.stat().st_size / 1024:.0f} KiB, quantization {quantize}) "
+              f"and {metadata_path(output)}")
 
 
 @command

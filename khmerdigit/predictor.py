@@ -101,8 +101,12 @@ class LiteRTRunner:
     def __init__(self, path: Path, batch_size: int = 64):
         from ai_edge_litert.interpreter import Interpreter
 
+        from khmerdigit.backend import native_stderr_silenced
+
         try:
-            self.interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
+            with native_stderr_silenced():  # the interpreter announces its CPU delegate on stderr
+                self.interpreter = Interpreter(model_path=str(path), num_threads=os.cpu_count() or 1)
+                self.interpreter.allocate_tensors()
         except Exception as error:  # the interpreter raises ValueError/RuntimeError for bad files
             raise KhmerDigitError(f"cannot load {path}: {str(error).splitlines()[0][:200]}") from None
         self.input = self.interpreter.get_input_details()[0]
