@@ -18,6 +18,7 @@ import typer
 
 from khmerdigit import KHMER_GLYPHS, KhmerDigitError, __version__
 from khmerdigit.console import err, out, track
+from khmerdigit.fileio import display_path
 
 app = typer.Typer(
     help="Recognise handwritten Khmer digits ០-៩: prepare data, train, evaluate, predict, report.",
@@ -48,6 +49,8 @@ def command(function):
             fail(str(error))
         except KeyboardInterrupt:
             fail("interrupted", 130)
+        except (typer.Exit, typer.Abort):
+            raise
         except BrokenPipeError:  # stdout closed early, e.g. piped into `head`
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(0)
@@ -92,7 +95,7 @@ def prepare(
                              overwrite, track)
     out.print(split_table(result.counts, len(result.rejects), len(result.duplicates)))
     for reject in result.rejects:
-        err.print(f"skipped {reject.path}: {reject.reason}", highlight=False)
+        err.print(f"skipped {display_path(reject.path)}: {reject.reason}", highlight=False)
     for message in class_warnings(result.counts):
         err.print(f"[yellow]warning:[/] {message}")
     err.print(f"{len(result.duplicates)} duplicates removed, {len(result.rejects)} files skipped "
@@ -218,7 +221,7 @@ def evaluate(
     out.print(metrics_table(result.metrics, f"{classifier.path.name} on {data} ({split})"))
     out.print(confusion_table(result.metrics["confusion_matrix"]))
     for reject in scan.rejects + result.skipped:
-        err.print(f"skipped {reject.path}: {reject.reason}", highlight=False)
+        err.print(f"skipped {display_path(reject.path)}: {reject.reason}", highlight=False)
     if result.metrics["missing_classes"]:
         err.print(f"[yellow]warning:[/] no images of class {result.metrics['missing_classes']} in this data")
     err.print(f"saved metrics.json, predictions.csv, confusion_matrix.png, misclassified.png to {result.out_dir}")

@@ -15,7 +15,7 @@ from rich.table import Table
 from khmerdigit import KHMER_GLYPHS, NUM_CLASSES, percent
 
 out = Console(soft_wrap=True)  # data and tables
-err = Console(stderr=True)  # messages and progress
+err = Console(stderr=True, soft_wrap=True)  # messages and progress; one line per message
 
 
 def progress_bar() -> Progress:

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from khmerdigit import KHMER_GLYPHS, NUM_CLASSES, KhmerDigitError, __version__
-from khmerdigit.fileio import atomic_path, read_json, write_json
+from khmerdigit.fileio import atomic_path, display_path, read_json, write_json
 from khmerdigit.preprocess import BadImageError, PreprocessConfig, open_image, preprocess, to_gray
 
 SPLITS = ("train", "valid", "test")
@@ -125,9 +125,9 @@ class LookIndex:
         self.looks = np.zeros((0, 144), np.float32)
         self.owners: list[Sample] = []
 
-    def find_or_add(self, gray: np.ndarray, sample: Sample) -> Optional[Sample]:
-        """The earlier sample that looks the same as `gray`, or None (and remember this one)."""
-        look = preprocess(gray, NEAR_DUPLICATE_CONFIG)[..., 0].reshape(12, 2, 12, 2).mean(axis=(1, 3)).ravel()
+    def find_or_add(self, normalized: np.ndarray, sample: Sample) -> Optional[Sample]:
+        """The earlier sample that looks like `normalized` (preprocessed with NEAR_DUPLICATE_CONFIG), or None."""
+        look = normalized[..., 0].reshape(12, 2, 12, 2).mean(axis=(1, 3)).ravel()
         if self.owners:
             distances = np.abs(self.looks[: len(self.owners)] - look).mean(axis=1)
             nearest = int(distances.argmin())
@@ -193,10 +193,14 @@ def prepare(
         original = by_hash.get(digest)
         kind = "exact"
         if original is None:
-            original, kind = looks.find_or_add(gray, sample), "near"
+            normalized = preprocess(gray, NEAR_DUPLICATE_CONFIG)
+            if not normalized.any():
+                rejects.append(Reject(sample.path, "no ink found (blank image)"))
+                continue
+            original, kind = looks.find_or_add(normalized, sample), "near"
         if original is not None:
             conflict = f", labelled {original.label} there" if original.label != sample.label else ""
-            duplicates.append(Reject(sample.path, f"{kind} duplicate of {original.path.relative_to(raw_dir)}{conflict}"))
+            duplicates.append(Reject(sample.path, f"{kind} duplicate of {display_path(original.path.relative_to(raw_dir))}{conflict}"))
             continue
         by_hash[digest] = sample
         kept.append((sample, gray, digest))
@@ -216,12 +220,12 @@ def prepare(
                 name = f"{split}/{sample.label}/{digest[:16]}" + (f"_r{angle:02d}" if angle else "") + ".png"
                 (staging / name).parent.mkdir(parents=True, exist_ok=True)
                 save_gray(rotate_gray(gray, angle) if angle else gray, staging / name)
-                rows.append([name, str(sample.path.relative_to(raw_dir)), digest, sample.label, split, angle])
+                rows.append([name, display_path(sample.path.relative_to(raw_dir)), digest, sample.label, split, angle])
                 counts[split][sample.label] += 1
                 augmented += bool(angle)
         write_csv(staging / "manifest.csv", ["file", "source", "sha256", "label", "split", "rotation"], rows)
         write_csv(staging / "rejects.csv", ["source", "reason"],
-                  [[str(r.path), r.reason] for r in rejects + duplicates])
+                  [[display_path(r.path), r.reason] for r in rejects + duplicates])
         write_json(staging / "dataset.json", {
             "khmerdigit": __version__, "raw_dir": str(raw_dir), "seed": seed, "fractions": fractions,
             "rotations": rotations, "rotate_eval": rotate_eval, "keep_split": keep_split,

@@ -12,7 +12,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from khmerdigit import KHMER_GLYPHS, NUM_CLASSES, KhmerDigitError
 from khmerdigit.dataset import Reject, Sample, Track, load_arrays, no_track
-from khmerdigit.fileio import atomic_path, write_json
+from khmerdigit.fileio import atomic_path, display_path, write_json
 from khmerdigit.plots import confusion_matrix_png, gallery_png
 from khmerdigit.predictor import Classifier
 
@@ -66,14 +66,14 @@ def evaluate(classifier: Classifier, samples: list[Sample], out_dir: Path, track
     predicted = probabilities.argmax(axis=1)
     confidence = probabilities.max(axis=1)
     metrics = compute_metrics(y, predicted)
-    metrics.update(model=str(classifier.path), skipped=[{"path": str(r.path), "reason": r.reason} for r in skipped])
+    metrics.update(model=str(classifier.path), skipped=[{"path": display_path(r.path), "reason": r.reason} for r in skipped])
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / "metrics.json", metrics)
     with atomic_path(out_dir / "predictions.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["path", "label", "predicted", "confidence"])
         for sample, guess, score in zip(loaded, predicted, confidence):
-            writer.writerow([str(sample.path), sample.label, int(guess), f"{score:.4f}"])
+            writer.writerow([display_path(sample.path), sample.label, int(guess), f"{score:.4f}"])
     confusion_matrix_png(np.asarray(metrics["confusion_matrix"]), out_dir / "confusion_matrix.png",
                          f"accuracy {metrics['accuracy']:.1%} on {len(y)} images")
     wrong = np.flatnonzero(predicted != y)[:GALLERY_LIMIT]

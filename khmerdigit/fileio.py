@@ -40,3 +40,8 @@ def read_json(path: Path) -> dict:
     """Read a JSON file."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
+
+
+def display_path(path: object) -> str:
+    """A path as printable UTF-8 text, even when its name is not valid UTF-8 (shown as \\xNN)."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

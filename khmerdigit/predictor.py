@@ -10,7 +10,7 @@ from typing import Iterable, Iterator, Optional, Union
 import numpy as np
 
 from khmerdigit import KHMER_GLYPHS, NUM_CLASSES, KhmerDigitError, __version__
-from khmerdigit.fileio import read_json
+from khmerdigit.fileio import display_path, read_json
 from khmerdigit.preprocess import BadImageError, ImageSource, PreprocessConfig, preprocess
 
 MODEL_SUFFIXES = (".keras", ".tflite")
@@ -167,14 +167,17 @@ class Classifier:
         """Classify images lazily, batch by batch; unreadable images yield a Prediction with `error`."""
         pending: list[tuple[str, np.ndarray]] = []
         for source in sources:
-            name = str(source) if isinstance(source, (str, Path)) else "<image>"
+            name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
             try:
-                pending.append((name, preprocess(source, self.config)))
+                array = preprocess(source, self.config)
+                if not array.any():
+                    raise BadImageError("no ink found (blank image)")
             except BadImageError as error:
                 yield from self._flush(pending, top_k)
                 pending = []
                 yield Prediction(name, error=str(error))
                 continue
+            pending.append((name, array))
             if len(pending) == batch_size:
                 yield from self._flush(pending, top_k)
                 pending = []

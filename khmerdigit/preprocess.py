@@ -67,6 +67,8 @@ def open_image(path: Union[str, Path, bytes]) -> Image.Image:
     else:
         path = Path(path)
         if not path.is_file():
+            if path.is_symlink():
+                raise BadImageError("broken or looping symbolic link")
             raise BadImageError("not a file" if path.exists() else "file not found")
         if path.stat().st_size == 0:
             raise BadImageError("empty file (0 bytes)")
@@ -89,8 +91,10 @@ def open_image(path: Union[str, Path, bytes]) -> Image.Image:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise BadImageError("image too large (decompression bomb)") from None
+    except Image.UnidentifiedImageError:
+        raise BadImageError("not an image (unknown or damaged format)") from None
     except Exception as error:  # decoders raise many types for broken files
-        raise BadImageError(f"not a readable image ({type(error).__name__}: {error})") from None
+        raise BadImageError(f"truncated or corrupt image ({error})") from None
 
 
 def to_gray(image: Image.Image) -> np.ndarray:

@@ -57,7 +57,7 @@ def test_duplicates_and_bad_files_are_removed_and_listed(raw_dir, tmp_path):
 
     assert tree_hashes(raw_dir) == before  # RAW_DIR untouched
     reasons = {r.path.name: r.reason for r in result.rejects}
-    assert "empty" in reasons["empty.png"] and "not a readable image" in reasons["notes.png"]
+    assert "empty" in reasons["empty.png"] and "not an image" in reasons["notes.png"]
     assert "cut.jpg" in reasons and "notes.txt" in reasons and "label folder" in reasons["stray.png"]
     duplicates = {r.path.name: r.reason for r in result.duplicates}
     assert duplicates["zz_copy.png"].startswith("exact duplicate")
