@@ -54,6 +54,9 @@ def command(function):
         except BrokenPipeError:  # stdout closed early, e.g. piped into `head`
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             raise typer.Exit(0)
+        except OSError as error:  # disk full, read-only folder, permissions
+            where = f": {display_path(error.filename)}" if error.filename else ""
+            fail(f"{error.strerror or error}{where}")
         except Exception as error:
             if DEBUG:
                 raise
@@ -155,7 +158,7 @@ def train(
     data: List[Path] = typer.Option([Path("data/prepared")], "--data", "-d",
                                     help="Prepared dataset folder (repeat to mix sources)."),
     model: str = typer.Option("default", help="Architecture: default or paper (see models.py)."),
-    epochs: int = typer.Option(40, min=1),
+    epochs: Optional[int] = typer.Option(None, min=1, help="Maximum epochs [default: 40; with --resume: as saved]."),
     batch_size: int = typer.Option(64, min=1),
     learning_rate: float = typer.Option(2e-3, "--lr"),
     patience: int = typer.Option(8, min=1, help="Early-stopping patience in epochs."),
@@ -180,9 +183,9 @@ def train(
     reporter = TrainProgress()
     try:
         if resume is not None:
-            run_dir = resume_run(resume, reporter, track)
+            run_dir = resume_run(resume, reporter, track, epochs)
         else:
-            config = TrainConfig([str(d) for d in data], model, preprocess, epochs, batch_size, learning_rate,
+            config = TrainConfig([str(d) for d in data], model, preprocess, epochs or 40, batch_size, learning_rate,
                                  patience, augment, seed, str(project), name)
             run_dir = train_model(config, reporter, track)
     except KeyboardInterrupt:

@@ -211,7 +211,8 @@ def prepare(
     else:
         splits = stratified_split([sample.label for sample, _, _ in kept], fractions, seed)
 
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent if out_dir.parent.exists() else None))
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         rows, counts, augmented = [], {s: Counter() for s in SPLITS}, 0
         for (sample, gray, digest), split in track(list(zip(kept, splits)), "Writing dataset"):
@@ -232,7 +233,6 @@ def prepare(
             "counts": {s: {str(k): v for k, v in sorted(c.items())} for s, c in counts.items()},
             "rejects": len(rejects), "duplicates": len(duplicates),
         })
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(staging, out_dir)

@@ -25,13 +25,17 @@ def good_digit(label: int, seed: int) -> Image.Image:
     return render_digit(label, np.random.default_rng([label, seed]), 48)
 
 
-def make_corpus(root: Path, scale: int = 1, seed: int = 0) -> dict[str, int]:
-    """Write odd inputs under root/<label>/ (and beside it); return how many of each kind.
+def make_corpus(root: Path, scale: int = 1, seed: int = 0) -> dict[str, list[Path]]:
+    """Write odd inputs under root/<label>/ (and beside it); return the paths of each kind.
 
-    scale=1 gives about 60 inputs; scale=10 about 520.
+    scale=1 gives about 55 inputs; scale=10 about 540.
     """
     rng = random.Random(seed)
-    counts: dict[str, int] = {}
+    kinds: dict[str, list[Path]] = {}
+
+    def add(kind: str, path: Path) -> Path:
+        kinds.setdefault(kind, []).append(path)
+        return path
 
     def put(kind: str, name: str, data: bytes | None = None, label: int | None = None) -> Path:
         folder = root / str(label if label is not None else rng.randrange(10))
@@ -39,8 +43,7 @@ def make_corpus(root: Path, scale: int = 1, seed: int = 0) -> dict[str, int]:
         path = folder / name
         if data is not None:
             path.write_bytes(data)
-        counts[kind] = counts.get(kind, 0) + 1
-        return path
+        return add(kind, path)
 
     for n in range(2 * scale):
         put("zero-byte file", f"empty_{n}.png", b"")
@@ -78,22 +81,18 @@ def make_corpus(root: Path, scale: int = 1, seed: int = 0) -> dict[str, int]:
     for n in range(scale):
         folder = root / str(n % 10)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"loop_a_{n}.png").symlink_to(folder / f"loop_b_{n}.png")
-        (folder / f"loop_b_{n}.png").symlink_to(folder / f"loop_a_{n}.png")
-        (folder / f"parent_loop_{n}").symlink_to(folder, target_is_directory=True)
-        counts["symlink loop"] = counts.get("symlink loop", 0) + 3
-        raw_name = os.fsencode(folder) + b"/bad_\xff\xfe_" + str(n).encode() + b".png"
-        with open(raw_name, "wb") as handle:
-            handle.write(encoded(good_digit(n % 10, 200 + n), "PNG"))
-        counts["non-UTF-8 file name"] = counts.get("non-UTF-8 file name", 0) + 1
+        add("symlink loop", folder / f"loop_a_{n}.png").symlink_to(folder / f"loop_b_{n}.png")
+        add("symlink loop", folder / f"loop_b_{n}.png").symlink_to(folder / f"loop_a_{n}.png")
+        add("symlink loop", folder / f"parent_loop_{n}").symlink_to(folder, target_is_directory=True)
+        strange = add("non-UTF-8 file name", Path(os.fsdecode(os.fsencode(folder) + b"/bad_\xff\xfe_%d.png" % n)))
+        strange.write_bytes(encoded(good_digit(n % 10, 200 + n), "PNG"))
         put("very long file name", "long_" + "x" * 240 + f"{n}.png", encoded(good_digit(n % 10, 300 + n), "PNG"),
             n % 10)
         unreadable = put("unreadable permissions", f"locked_{n}.png", encoded(good_digit(1, n), "PNG"), 1)
         unreadable.chmod(0)
         other = root / rng.choice(["cats", "10", "x1"])
         other.mkdir(exist_ok=True)
-        (other / f"stray_{n}.png").write_bytes(encoded(good_digit(2, 400 + n), "PNG"))
-        counts["label folder that is not a digit"] = counts.get("label folder that is not a digit", 0) + 1
-        (root / "empty_class" / str(n % 10)).mkdir(parents=True, exist_ok=True)
-        counts["empty class folder"] = counts.get("empty class folder", 0) + 1
-    return counts
+        add("label folder that is not a digit", other / f"stray_{n}.png").write_bytes(
+            encoded(good_digit(2, 400 + n), "PNG"))
+        add("empty class folder", root / "empty_class" / str(n % 10)).mkdir(parents=True, exist_ok=True)
+    return kinds
