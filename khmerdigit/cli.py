@@ -250,7 +250,8 @@ def predict(
     classifier = load_classifier(model, run)
     paths, missing = expand_image_paths(images)
     writer = PredictionWriter("json" if as_json else "csv" if as_csv else "table", top_k)
-    for prediction in classifier.predict(paths, batch_size, top_k):
+    paths = list(paths)
+    for prediction in classifier.predict(track(paths, "Predicting"), batch_size, top_k):
         writer.write(prediction)
         if prediction.error:
             err.print(f"error: {prediction.source}: {prediction.error}", highlight=False)
