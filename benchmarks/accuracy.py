@@ -26,7 +26,7 @@ from khmerdigit.synth import synthesize
 
 
 def accuracy(classifier: Classifier, grays: list[np.ndarray], labels: np.ndarray) -> dict:
-    predicted = np.array([p.label for p in classifier.predict(grays)])
+    predicted = np.array([-1 if p.label is None else p.label for p in classifier.predict(grays)])  # -1: no digit found
     return compute_metrics(labels, predicted)
 
 

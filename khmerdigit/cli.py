@@ -189,7 +189,6 @@ def train(
                                  patience, augment, seed, str(project), name)
             run_dir = train_model(config, reporter, track)
     except KeyboardInterrupt:
-        reporter.stop()
         fail("training interrupted; the last finished epoch is saved: resume with "
              f"khmerdigit train --resume {resume or '<run folder>'}", 130)
     finally:

@@ -17,7 +17,7 @@ from scipy import ndimage
 
 from khmerdigit import KhmerDigitError
 
-PREPROCESS_VERSION = 1
+PREPROCESS_VERSION = 2
 METHODS = ("normalized", "paper")
 MAX_FILE_BYTES = 64 * 1024 * 1024  # larger files are rejected before decoding
 MAX_PIXELS = 50_000_000  # declared sizes above this are decompression bombs
@@ -133,12 +133,14 @@ def as_gray(source: ImageSource) -> np.ndarray:
 
 
 def ink_map(gray: np.ndarray) -> np.ndarray:
-    """Grayscale -> ink strength in 0..1 (1 = full ink), whatever the polarity and contrast."""
-    low, background, high = np.percentile(gray, [0.5, 50, 99.5])
-    ink = background - gray if background - low >= high - background else gray - background
-    peak = float(np.percentile(ink, 99.5))
+    """Grayscale -> ink strength in 0..1 (1 = full ink), whatever the polarity, contrast and digit size."""
+    background = float(np.median(gray))
+    # 2x2 means: extremes that single noisy pixels cannot fake, however little ink there is
+    smooth = (gray[:-1, :-1] + gray[1:, :-1] + gray[:-1, 1:] + gray[1:, 1:]) / 4 if min(gray.shape) > 1 else gray
+    dark, light = background - float(smooth.min()), float(smooth.max()) - background
+    ink, peak = (background - gray, dark) if dark >= light else (gray - background, light)
     if peak < 0.05:
-        return np.zeros_like(gray)
+        return np.zeros_like(gray, dtype=np.float32)
     return np.clip((ink / peak - 0.15) / 0.85, 0.0, 1.0).astype(np.float32)
 
 

@@ -108,3 +108,10 @@ def test_decompression_bomb_is_refused():
     Image.new("1", (12000, 12000)).save(buffer, "PNG")  # 144 Mpixel declared, tiny file
     with pytest.raises(BadImageError, match="too large"):
         open_image(buffer.getvalue())
+
+
+def test_small_digit_in_a_large_photo_is_found():
+    image = digit_image(9)
+    canvas = Image.new("L", (640, 480), 235)
+    canvas.paste(image.resize((40, 40)), (500, 30))  # under 0.5 % of the pixels are ink
+    assert close(preprocess(canvas, CONFIG), preprocess(image, CONFIG), 0.06)
