@@ -73,13 +73,12 @@ def main() -> None:
     conditions = {"clean": grays} | {
         name: [perturb(g, rng) for g in grays] for name, perturb in PERTURBATIONS.items()
     }
-    header = ["model"] + list(conditions)
-    rows, per_class = [], {}
-    for name, classifier in models.items():
-        scores = {c: accuracy(classifier, images, labels) for c, images in conditions.items()}
-        per_class[name] = scores["clean"]
-        rows.append([name] + [percent(s["accuracy"]) for s in scores.values()])
-    out.print(simple_table(f"Accuracy on the held-out real test split ({len(test)} images)", header, rows))
+    scores = {name: {c: accuracy(classifier, images, labels) for c, images in conditions.items()}
+              for name, classifier in models.items()}
+    rows = [[condition] + [percent(scores[name][condition]["accuracy"]) for name in models] for condition in conditions]
+    out.print(simple_table(f"Accuracy on the held-out real test split ({len(test)} images)", ["condition", *models],
+                           rows))
+    per_class = {name: scores[name]["clean"] for name in models}
 
     class_rows = [[f"{label}"] + [percent(m["per_class"][label]["accuracy"]) for m in per_class.values()]
                   for label in range(NUM_CLASSES)]

@@ -7,7 +7,6 @@ them, so `--help` stays fast.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import signal
 import sys
@@ -16,7 +15,7 @@ from typing import List, Optional
 
 import typer
 
-from khmerdigit import KHMER_GLYPHS, KhmerDigitError, __version__
+from khmerdigit import KhmerDigitError, __version__
 from khmerdigit.console import err, out, track
 from khmerdigit.fileio import display_path
 
