@@ -85,8 +85,12 @@ class AugmentedBatches(keras.utils.PyDataset):
         self.grays, self.labels, self.config = grays, labels, config
         self.batch_size, self.strength, self.seed = batch_size, strength, seed
         self.clean = np.stack([preprocess(gray, config) for gray in grays])
-        self.epoch = 0
-        self.order = np.random.default_rng([seed, 0]).permutation(len(grays))
+        self.start_epoch(0)
+
+    def start_epoch(self, epoch: int) -> None:
+        """Reshuffle for `epoch` (also used when a run resumes)."""
+        self.epoch = epoch
+        self.order = np.random.default_rng([self.seed, epoch]).permutation(len(self.grays))
 
     def __len__(self) -> int:
         return math.ceil(len(self.grays) / self.batch_size)
@@ -102,8 +106,7 @@ class AugmentedBatches(keras.utils.PyDataset):
         return np.stack(images), self.labels[chosen]
 
     def on_epoch_end(self) -> None:
-        self.epoch += 1
-        self.order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.grays))
+        self.start_epoch(self.epoch + 1)
 
 
 def save_model(model, path: Path, metadata: dict) -> None:
@@ -172,7 +175,7 @@ def train(config: TrainConfig, reporter: Reporter = Reporter(), track: Track = n
         state = read_json(run_dir / "state.json")
         history = read_history(run_dir / "history.csv")[: state["epochs_done"]]
         best, initial_epoch = state["best_val_loss"], state["epochs_done"]
-        batches.epoch = initial_epoch
+        batches.start_epoch(initial_epoch)
     metadata = make_metadata(config.model, preprocess_config, model.count_params(), run=run_dir.name)
     write_json(run_dir / "args.json", {**asdict(config), "preprocess": preprocess_config.to_dict(),
                                        "train_images": len(grays), "valid_images": len(x_valid)})
