@@ -37,6 +37,15 @@ DIGIT_STROKES = {
         [(0.55, 0.55), (0.38, 0.6), (0.28, 0.7), (0.3, 0.85), (0.45, 0.92), (0.58, 0.88),
          (0.6, 0.78), (0.53, 0.74)]],
 }
+# Other common ways of writing some digits, chosen as often as the main form.
+DIGIT_VARIANTS = {
+    5: [[[(0.58, 0.18), (0.5, 0.06), (0.38, 0.1), (0.4, 0.22), (0.52, 0.24), (0.45, 0.4), (0.36, 0.62),
+          (0.34, 0.82), (0.44, 0.93), (0.6, 0.9)],
+         [(0.6, 0.9), (0.52, 0.76), (0.5, 0.64), (0.58, 0.58), (0.68, 0.6)]]],
+    7: [[[(0.14, 0.72), (0.05, 0.8), (0.1, 0.9), (0.18, 0.82), (0.16, 0.5), (0.22, 0.25), (0.35, 0.18),
+          (0.48, 0.28), (0.5, 0.55), (0.52, 0.8), (0.6, 0.9), (0.72, 0.85), (0.8, 0.6), (0.84, 0.3),
+          (0.88, 0.08)]]],
+}
 
 _SS = 4  # supersampling factor
 _T = np.linspace(0, 1, 8, endpoint=False)[:, None]
@@ -53,7 +62,8 @@ def _spline(p: np.ndarray) -> np.ndarray:
 
 def _jittered_strokes(digit: int, rng: np.random.Generator) -> list[np.ndarray]:
     """The digit's control points, jittered, slanted, rotated and stretched (never mirrored)."""
-    strokes = [np.array(s, dtype=float) for s in DIGIT_STROKES[digit]]
+    forms = [DIGIT_STROKES[digit], *DIGIT_VARIANTS.get(digit, [])]
+    strokes = [np.array(s, dtype=float) for s in forms[rng.integers(len(forms))]]
     pts = np.concatenate(strokes)
     uniq, inv = np.unique(pts, axis=0, return_inverse=True)
     pts = (uniq + rng.normal(0, 0.02, uniq.shape))[inv.ravel()]
