@@ -9,6 +9,7 @@ from typing import Optional
 import numpy as np
 
 from khmerdigit import KhmerDigitError
+from khmerdigit.backend import import_keras, native_stderr_silenced
 from khmerdigit.dataset import labelled_files, load_arrays
 from khmerdigit.fileio import atomic_path, write_json
 from khmerdigit.predictor import KerasRunner, metadata_path, read_metadata
@@ -29,6 +30,7 @@ def representative_images(data: Path, config, limit: int = REPRESENTATIVE_IMAGES
 
 def export_tflite(model_path: Path, out_path: Path, quantize: str = "none", data: Optional[Path] = None) -> dict:
     """Convert `model_path` (.keras) to `out_path` (.tflite) and write `out_path`'s .json metadata."""
+    import_keras()  # quiets TensorFlow's start-up before importing it
     import tensorflow as tf
 
     if quantize not in QUANTIZATIONS:
@@ -39,7 +41,7 @@ def export_tflite(model_path: Path, out_path: Path, quantize: str = "none", data
         raise KhmerDigitError(f"{out_path}: the output file must end in .tflite")
     metadata, config = read_metadata(model_path)
     model = KerasRunner(Path(model_path)).model
-    with tempfile.TemporaryDirectory() as saved:
+    with tempfile.TemporaryDirectory() as saved, native_stderr_silenced():  # the converter logs pages to stderr
         model.export(saved, format="tf_saved_model", verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved)
         if quantize != "none":

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from khmerdigit import KhmerDigitError
+from khmerdigit.dataset import labelled_files, load_arrays
+from khmerdigit.export import export_tflite
+from khmerdigit.predictor import Classifier, read_metadata
+from tests.test_cli import run
+
+
+@pytest.fixture(scope="module")
+def exported(trained_run, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("export")
+    data = trained_run.parent.parent / "prepared"
+    for quantize in ("none", "float16", "int8"):
+        export_tflite(trained_run / "best.keras", folder / f"{quantize}.tflite", quantize, data)
+    keras_model = Classifier(trained_run / "best.keras")
+    samples = labelled_files(data).samples
+    x, y, _, _ = load_arrays(samples, keras_model.config)
+    return folder, keras_model, x, y
+
+
+def test_tflite_predicts_what_keras_predicts(exported):
+    folder, keras_model, x, _ = exported
+    reference = keras_model.probabilities(x)
+    for quantize in ("none", "float16"):
+        lite = Classifier(folder / f"{quantize}.tflite").probabilities(x)
+        assert (lite.argmax(1) == reference.argmax(1)).all(), quantize
+        assert np.abs(lite - reference).max() < 0.01, quantize
+
+
+def test_int8_is_small_and_close(exported):
+    folder, keras_model, x, y = exported
+    int8 = Classifier(folder / "int8.tflite")
+    assert int8.runner.input["dtype"] == np.int8
+    assert (folder / "int8.tflite").stat().st_size < (folder / "none.tflite").stat().st_size / 3
+    keras_accuracy = (keras_model.probabilities(x).argmax(1) == y).mean()
+    int8_accuracy = (int8.probabilities(x).argmax(1) == y).mean()
+    assert abs(keras_accuracy - int8_accuracy) <= 0.05
+
+
+def test_metadata_beside_the_export(exported):
+    folder, keras_model, _, _ = exported
+    metadata, config = read_metadata(folder / "int8.tflite")
+    assert metadata["quantization"] == "int8" and metadata["classes"][3] == "៣"
+    assert config == keras_model.config and metadata["input_shape"] == [config.size, config.size, 1]
+
+
+def test_export_cli_and_bad_requests(trained_run, tmp_path):
+    result = run("export", "--run", trained_run, "-o", tmp_path / "m.tflite")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "m.tflite").is_file() and (tmp_path / "m.json").is_file()
+    assert run("export", "--run", trained_run, "-o", tmp_path / "m.bin").exit_code == 1
+    assert run("export", "--run", trained_run, "-o", tmp_path / "x.tflite", "--quantize", "int4").exit_code == 1
+    with pytest.raises(KhmerDigitError, match="int8 export needs training images"):
+        export_tflite(trained_run / "best.keras", tmp_path / "y.tflite", "int8", tmp_path)
