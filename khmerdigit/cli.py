@@ -261,6 +261,69 @@ def predict(
 
 
 @command
+def read(
+    images: List[str] = typer.Argument(..., help="Images of one handwritten number each: files, folders or globs."),
+    model: Optional[Path] = ModelOption,
+    run: Optional[Path] = RunOption,
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array on stdout."),
+    debug_image: Optional[Path] = typer.Option(None, "--debug-image", dir_okay=False,
+                                               help="Save a PNG with the boxes and predictions drawn on the image "
+                                                    "(with several images: PATH-<image name>.png)."),
+    threshold: Optional[float] = typer.Option(None, min=0.0, max=1.0,
+                                              help="Digits below this confidence are marked uncertain (default 0.9)."),
+    strict: bool = typer.Option(False, help="Exit with code 2 if any digit is uncertain."),
+) -> None:
+    """Read whole handwritten numbers: find the digits, classify each, print the number with confidences and boxes."""
+    import json
+
+    from rich.markup import escape
+
+    from khmerdigit import percent
+    from khmerdigit.console import simple_table
+    from khmerdigit.dataset import expand_image_paths
+    from khmerdigit.predictor import load_classifier
+    from khmerdigit.preprocess import BadImageError
+    from khmerdigit.reading import DEFAULT_THRESHOLD, draw_debug, read_number
+
+    classifier = load_classifier(model, run)
+    paths, missing = expand_image_paths(images)
+    paths = list(paths)
+    records, failed, uncertain = [], 0, False
+    for path in track(paths, "Reading"):
+        try:
+            reading = read_number(path, classifier, DEFAULT_THRESHOLD if threshold is None else threshold)
+        except BadImageError as error:
+            problem = str(error)
+        else:
+            problem = None if reading.digits else "no digits found"
+        if problem:
+            failed += 1
+            err.print(f"error: {display_path(path)}: {problem}", markup=False, highlight=False)
+            records.append({"file": display_path(path), "error": problem})
+            continue
+        uncertain |= reading.uncertain
+        records.append(reading.to_dict())
+        if debug_image:
+            target = debug_image if len(paths) == 1 else debug_image.with_name(f"{debug_image.stem}-{path.stem}.png")
+            draw_debug(path, reading, target)
+        if not as_json:
+            rows = [[str(i), d.glyph, str(d.label), percent(d.confidence),
+                     f"{d.box.left},{d.box.top},{d.box.width},{d.box.height}", "uncertain" if d.uncertain else ""]
+                    for i, d in enumerate(reading.digits, 1)]
+            title = f"{escape(reading.source)}: {reading.khmer}  ({reading.arabic})"
+            out.print(simple_table(title, ["#", "glyph", "digit", "confidence", "box x,y,w,h", ""], rows))
+    if as_json:
+        sys.stdout.write("[" + ",".join("\n " + json.dumps(r, ensure_ascii=False) for r in records) + "\n]\n")
+    for pattern in missing:
+        err.print(f"error: {pattern}: no such file, folder or matching images", markup=False, highlight=False)
+    if failed or missing:
+        raise typer.Exit(1)
+    if strict and uncertain:
+        err.print("some digits are uncertain (--strict)")
+        raise typer.Exit(2)
+
+
+@command
 def report(
     runs: List[Path] = typer.Argument(None, help="Run folders to compare (default: every run in ./runs)."),
     out_dir: Path = typer.Option(Path("runs/report"), "--out", "-o"),

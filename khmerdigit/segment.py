@@ -1,10 +1,11 @@
-"""Finding the digits of a handwritten number: gray image -> ink pieces and digit boxes.
+"""Finding the digits of a handwritten number: gray image -> candidate digits and their boxes.
 
-Pure image processing. The ink is cleaned (ruling lines removed, specks dropped), deslanted,
-and cut into pieces small enough that every digit is a run of consecutive pieces: strokes that
-overlap horizontally are one piece, wide blobs of touching digits are cut along low-ink seams.
-`best_grouping` chooses the runs, from their shape alone (`digit_boxes`) or together with a
-classifier's confidence (`khmerdigit.reading`).
+Pure image processing. The ink is cleaned (ruling lines and specks removed) and deslanted; then
+top-to-bottom cuts are drawn along low-ink paths: through the gaps between digits, and through
+the joints of digits that touch. Every pair of nested cuts encloses a candidate digit (so the
+strokes of a broken digit can stay together), and `best_split` picks the chain of cuts whose
+digits score best: from their shape alone (`digit_boxes`), or together with a classifier's
+confidence (`khmerdigit.reading`).
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ from khmerdigit.preprocess import INK_THRESHOLD, ink_map
 LINE_TILTS = np.tan(np.deg2rad(np.arange(-2.0, 2.01, 0.5)))  # ruling lines may be this tilted
 SLANTS = np.arange(-0.5, 0.501, 0.05)  # horizontal shift per row tried when deslanting
 SPECK_SIZE = 0.3  # components smaller than this share of the digit height are dots or specks...
-ATTACH_DISTANCE = 0.12  # ...and belong to a digit when this close to it, else are dropped
-OVERLAP = 0.5  # components overlapping horizontally by this share of the narrower one are one digit
-SPLIT_WIDTH = 0.9  # pieces wider than this share of the digit height get candidate cuts
-MIN_PART = 0.3  # no cut leaves a part narrower than this share of the digit height
-SEAM_REACH = 0.15  # a cut may wander this share of the digit height around its column
-MAX_PIECES = 4  # a digit is at most this many consecutive pieces
-MAX_WIDTH = 2.0  # and at most this wide (share of the digit height)
-SOFT_INK = 2  # faint ink within this many pixels of a piece belongs to it
+ATTACH_DISTANCE = 0.12  # ...and are kept only when this close to a larger component
+CUT_ROWS = (0.3, 0.5, 0.7)  # cuts pass through low-cost pixels of these rows of the ink band
+DIAGONAL_COST = 0.02  # a cut prefers going straight down
+NARROWEST, WIDEST = 0.35, 1.3  # digits are this narrow to this wide (share of the digit height); ៣ may be wider
+PEN_LIFT = 0.1  # a gap inside a digit (a pen lift) is at most about this wide (share of the digit height)
+FRAGMENT_HEIGHT = 0.8  # ink shorter than this share of the digit height is part of a digit
+SPLIT_WIDTH = 1.1  # blobs narrower than this share of the digit height are one digit (or part of one)...
+CUT_PENALTY = 2.0  # ...so cutting through their ink costs this much per digit height of ink crossed
+MAX_WIDTH = 2.0  # a digit is at most this wide (share of the digit height)
+SOFT_INK = 2  # faint ink within this many pixels of a digit's pixels belongs to it
 
 
 @dataclass(frozen=True)
@@ -46,10 +49,6 @@ class Box:
     @property
     def height(self) -> int:
         return self.bottom - self.top
-
-    def union(self, other: "Box") -> "Box":
-        return Box(min(self.left, other.left), min(self.top, other.top),
-                   max(self.right, other.right), max(self.bottom, other.bottom))
 
     def to_dict(self) -> dict:
         return {"x": self.left, "y": self.top, "width": self.width, "height": self.height}
@@ -111,6 +110,17 @@ def remove_ruling(ink: np.ndarray) -> np.ndarray:
     return np.where(erase, 0.0, ink).astype(np.float32)
 
 
+def line_height(mask: np.ndarray, guess: float) -> float:
+    """Typical digit height: the median height of the ink within a window of about one digit's width
+    (robust to touching digits and to an uneven baseline, unlike whole components' heights)."""
+    has_ink = mask.any(axis=0)
+    tops = np.where(has_ink, mask.argmax(axis=0), mask.shape[0])
+    bottoms = np.where(has_ink, mask.shape[0] - 1 - mask[::-1].argmax(axis=0), -1)
+    window = max(1, round(0.6 * guess))
+    extent = ndimage.maximum_filter1d(bottoms, window) - ndimage.minimum_filter1d(tops, window) + 1
+    return float(np.median(extent[has_ink]))
+
+
 def estimate_slant(mask: np.ndarray) -> float:
     """The row shift that makes the strokes most upright (the sharpest column profile)."""
     def sharpness(slope: float) -> float:
@@ -120,199 +130,181 @@ def estimate_slant(mask: np.ndarray) -> float:
     return float(SLANTS[int(np.argmax(scores))])
 
 
-def seam(cost: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """The cheapest top-to-bottom path (one column per row, moving at most one column a row)
-    with low[r] <= column <= high[r]."""
-    rows, cols = cost.shape
-    allowed = (np.arange(cols) >= low[:, None]) & (np.arange(cols) <= high[:, None])
-    total = np.where(allowed[0], cost[0], np.inf)
-    steps = np.zeros((rows, cols), int)
-    for r in range(1, rows):
-        options = np.stack([np.r_[np.inf, total[:-1]], total, np.r_[total[1:], np.inf]])
-        steps[r] = options.argmin(axis=0) - 1
-        total = np.where(allowed[r], cost[r] + options.min(axis=0), np.inf)
-    path = np.zeros(rows, int)
-    path[-1] = int(total.argmin())
-    for r in range(rows - 1, 0, -1):
-        path[r - 1] = path[r] + steps[r, path[r]]
-    return path
+def cheapest_paths(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Top-down path costs: total[r, c] is the cost of the cheapest path from row 0 to (r, c) that
+    moves at most one column a row; step[r, c] is where it came from (-1, 0, +1 columns)."""
+    total, step = np.empty(cost.shape), np.zeros(cost.shape, int)
+    total[0] = cost[0]
+    for r in range(1, cost.shape[0]):
+        previous = total[r - 1]
+        options = np.stack([np.r_[np.inf, previous[:-1]] + DIAGONAL_COST, previous,
+                            np.r_[previous[1:], np.inf] + DIAGONAL_COST])
+        step[r] = options.argmin(axis=0) - 1
+        total[r] = cost[r] + options.min(axis=0)
+    return total, step
 
 
-def cut_columns(profile: np.ndarray, digit_height: float) -> list[int]:
-    """Candidate cut columns of a wide piece: the low points of its column ink profile."""
-    margin = max(1, round(MIN_PART * digit_height))
-    smooth = ndimage.gaussian_filter1d(profile, max(1.0, 0.04 * digit_height))
-    inner = np.arange(margin, len(profile) - margin)
-    if inner.size == 0:
-        return []
-    is_low = (smooth[inner] <= smooth[inner - 1]) & (smooth[inner] <= smooth[inner + 1])
-    lows = list(inner[is_low]) or [int(inner[smooth[inner].argmin()])]
-    chosen: list[int] = []
-    for column in sorted(lows, key=lambda c: smooth[c]):
-        if all(abs(column - other) >= MIN_PART * digit_height for other in chosen):
-            chosen.append(int(column))
-    return sorted(chosen)[: max(1, int(len(profile) / (MIN_PART * digit_height)))]
-
-
-def cut_piece(ink: np.ndarray, piece: np.ndarray, digit_height: float) -> np.ndarray:
-    """Cut a wide piece (bool mask, upright) along seams: 0 outside it, parts numbered 1, 2, ... from the left."""
-    rows, cols = np.nonzero(piece)
-    top, left = rows.min(), cols.min()
-    window = (slice(top, rows.max() + 1), slice(left, cols.max() + 1))
-    cost = np.where(piece[window], ink[window], 0.0) + 0.01
-    reach = max(1, round(SEAM_REACH * digit_height))
-    parts = np.zeros(cost.shape, int)
-    previous = np.zeros(cost.shape[0], int)
-    for column in cut_columns(cost.sum(axis=0), digit_height):
-        path = seam(cost, np.maximum(previous, column - reach), np.full(cost.shape[0], column + reach))
-        parts += np.arange(cost.shape[1]) >= path[:, None]
-        previous = path + 1
-    labelled = np.zeros(piece.shape, int)
-    labelled[window] = np.where(piece[window], parts + 1, 0)
-    present = np.unique(labelled[labelled > 0])  # a seam may leave a part empty: renumber without gaps
-    return np.where(labelled > 0, np.searchsorted(present, labelled) + 1, 0)
+def cut_paths(cost: np.ndarray, rows: list[int]) -> np.ndarray:
+    """Cheapest top-to-bottom paths through each low point of the given rows: (paths, height) columns."""
+    height = cost.shape[0]
+    down, down_step = cheapest_paths(cost)
+    up, up_step = (a[::-1] for a in cheapest_paths(cost[::-1]))
+    paths = []
+    for row in rows:
+        through = down[row] + up[row] - cost[row]  # the cheapest path through each pixel of the row
+        padded = np.r_[np.inf, through, np.inf]
+        path = np.zeros((height, 1), int) + np.flatnonzero((through <= padded[:-2]) & (through <= padded[2:]))
+        for r in range(row, 0, -1):
+            path[r - 1] = path[r] + down_step[r, path[r]]
+        for r in range(row, height - 1):
+            path[r + 1] = path[r] + up_step[r, path[r]]
+        paths.append(path.T)
+    return np.concatenate(paths)
 
 
 @dataclass
 class Segmentation:
-    """A number's ink cut into pieces, numbered left to right (0-based pieces; label = index + 1)."""
+    """A number's ink (deslanted) with the cuts that may separate its digits.
 
-    ink: np.ndarray  # cleaned ink map, 1 = ink
-    pieces: np.ndarray  # int labels in the image's own frame; 0 = background, ruling, specks
-    soft: np.ndarray  # like `pieces`, grown over the faint ink around each piece
-    upright: list[Box]  # each piece's box after deslanting, for shape scores
+    Cut k is the set of ink pixels left of it (`left[k]`); cuts are sorted by that set's size,
+    cut 0 has nothing on its left and the last cut everything. Digit candidates are the pixels
+    between two nested cuts: `pixels(a, b)`.
+    """
+
+    ink: np.ndarray  # cleaned ink map in the image's own frame, 1 = ink
+    shifts: np.ndarray  # row shifts from the image's frame to the upright (deslanted) one
+    rows: np.ndarray  # upright coordinates of the ink pixels
+    cols: np.ndarray
+    left: np.ndarray  # (cuts, ink pixels) bool
+    crossed: np.ndarray  # ink of single-digit blobs each cut crosses (share of the digit height)
     digit_height: float
 
     @property
     def count(self) -> int:
-        return len(self.upright)
+        """Number of cuts."""
+        return len(self.left)
 
-    def box(self, first: int, last: int) -> Box:
-        """Bounding box, in image pixels, of pieces first..last."""
-        rows, cols = np.nonzero((self.pieces > first) & (self.pieces <= last + 1))
-        return Box(int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)
+    def pixels(self, a: int, b: int) -> np.ndarray:
+        """Which ink pixels lie between cut a and cut b."""
+        return self.left[b] & ~self.left[a]
 
-    def crop(self, first: int, last: int) -> np.ndarray:
-        """Pieces first..last alone, as dark ink on white, on a square with a margin."""
-        box = self.box(first, last)
+    def mask(self, a: int, b: int) -> np.ndarray:
+        """The candidate digit's ink pixels in the image's own frame."""
+        inside = self.pixels(a, b)
+        rows = self.rows[inside]
+        mask = np.zeros(self.ink.shape, bool)
+        mask[rows, self.cols[inside] - self.shifts[rows]] = True
+        return mask
+
+    def box(self, a: int, b: int) -> Box:
+        """Bounding box, in image pixels, of the ink between cuts a and b."""
+        return slice_box(ndimage.find_objects(self.mask(a, b).astype(int))[0])
+
+    def crop(self, a: int, b: int) -> np.ndarray:
+        """The ink between cuts a and b alone, as dark ink on white, on a square with a margin."""
+        mask = ndimage.binary_dilation(self.mask(a, b), iterations=SOFT_INK)
+        box = self.box(a, b)
         window = (slice(box.top, box.bottom), slice(box.left, box.right))
-        owned = (self.soft[window] > first) & (self.soft[window] <= last + 1)
-        ink = np.where(owned, self.ink[window], 0.0)
+        ink = np.where(mask[window], self.ink[window], 0.0)
         side = round(max(box.width, box.height) * 1.25) + 2
         top, left = (side - box.height) // 2, (side - box.width) // 2
         return 1.0 - np.pad(ink, ((top, side - box.height - top), (left, side - box.width - left)))
 
     def groups(self) -> list[tuple[int, int]]:
-        """Runs of consecutive pieces that could be one digit."""
-        return [(first, last) for first in range(self.count)
-                for last in range(first, min(first + MAX_PIECES, self.count))
-                if self.upright_box(first, last).width <= MAX_WIDTH * self.digit_height]
+        """Pairs of nested cuts (a, b) that could enclose one digit; every cut has at least its nearest successor."""
+        left = self.left.astype(np.float32)
+        size = left.sum(axis=1)
+        nested = (left @ left.T == size[:, None]) & (size[:, None] < size[None, :])  # left[a] inside left[b]
+        first_col = np.array([self.cols[~row].min() if (~row).any() else 0 for row in self.left])
+        last_col = np.array([self.cols[row].max() if row.any() else 0 for row in self.left])
+        pairs = []
+        for a in range(self.count):
+            successors = np.flatnonzero(nested[a])
+            if successors.size == 0:
+                continue
+            nearest = successors[np.argmin(size[successors])]
+            for b in successors:
+                if b == nearest or last_col[b] - first_col[a] <= MAX_WIDTH * self.digit_height:
+                    pairs.append((a, int(b)))
+        return pairs
 
-    def upright_box(self, first: int, last: int) -> Box:
-        box = self.upright[first]
-        for other in self.upright[first + 1 : last + 1]:
-            box = box.union(other)
-        return box
-
-    def shape_score(self, first: int, last: int) -> float:
-        """Log-plausibility, from its shape alone, that pieces first..last are one whole digit."""
+    def shape_score(self, a: int, b: int) -> float:
+        """Log-plausibility, from its shape alone, that the ink between cuts a and b is one whole digit."""
         h = self.digit_height
-        box = self.upright_box(first, last)
-        width, height = box.width / h, box.height / h
-        score = -0.5 * (np.log(width / 0.8) / 0.4) ** 2  # digits are about 0.45-1.6 heights wide
-        score -= (max(0.0, 0.6 - height) / 0.1) ** 2  # a short group is part of a digit
-        spans = sorted((b.left, b.right) for b in self.upright[first : last + 1])
-        reach = spans[0][1]
-        for start, stop in spans[1:]:
-            score -= (max(0.0, start - reach) / h / 0.1) ** 2  # a wide gap separates two digits
-            reach = max(reach, stop)
+        inside = self.pixels(a, b)
+        rows, cols = self.rows[inside], self.cols[inside]
+        width, height = (np.ptp(cols) + 1) / h, (np.ptp(rows) + 1) / h
+        used = np.unique(cols)
+        gap = (np.diff(used).max() - 1) / h if used.size > 1 else 0.0
+        score = -(max(0.0, NARROWEST - width) / 0.1) ** 2 - (max(0.0, width - WIDEST) / 0.3) ** 2
+        score -= (max(0.0, FRAGMENT_HEIGHT - height) / 0.1) ** 2  # a short group is part of a digit
+        score -= (max(0.0, gap - PEN_LIFT) / 0.1) ** 2  # a wider gap separates two digits
+        score -= CUT_PENALTY * self.crossed[b]  # cutting through a blob that holds a single digit
         return float(score)
 
 
-def best_grouping(count: int, score: Callable[[int, int], float], groups: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The split of pieces 0..count-1 into consecutive runs from `groups` with the highest total score."""
-    best = np.full(count + 1, -np.inf)
+def best_split(segmentation: Segmentation, score: Callable[[int, int], float],
+               groups: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The chain of cuts from the first to the last whose digits (a, b) from `groups` score highest."""
+    count = segmentation.count
+    best = np.full(count, -np.inf)
     best[0] = 0.0
-    choice: list[tuple[int, int]] = [(0, 0)] * (count + 1)
-    ends: dict[int, list[int]] = {}
-    for first, last in groups:
-        ends.setdefault(last, []).append(first)
-    for last in range(count):
-        for first in ends.get(last, []):
-            total = best[first] + score(first, last)
-            if total > best[last + 1]:
-                best[last + 1], choice[last + 1] = total, (first, last)
-    runs, end = [], count
-    while end > 0:
-        runs.append(choice[end])
-        end = choice[end][0]
-    return runs[::-1]
+    previous = np.zeros(count, int)
+    for a, b in sorted(groups):  # cuts are sorted by size, so a < b and every a is final before use
+        total = best[a] + score(a, b)
+        if total > best[b]:
+            best[b], previous[b] = total, a
+    chain, cut = [], count - 1
+    while cut > 0:
+        chain.append((int(previous[cut]), cut))
+        cut = previous[cut]
+    return chain[::-1]
 
 
-def merge_overlapping(boxes: list[Box], ids: list[int]) -> list[list[int]]:
-    """Group component ids whose boxes overlap horizontally by OVERLAP of the narrower one."""
-    groups: list[tuple[Box, list[int]]] = []
-    for box, component in sorted(zip(boxes, ids), key=lambda pair: pair[0].left):
-        for index, (group_box, members) in enumerate(groups):
-            overlap = min(box.right, group_box.right) - max(box.left, group_box.left)
-            if overlap >= OVERLAP * min(box.width, group_box.width):
-                groups[index] = (group_box.union(box), members + [component])
-                break
-        else:
-            groups.append((box, [component]))
-    return [members for _, members in groups]
+def clean_components(mask: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, float]:
+    """Drop specks far from the digits; returns the cleaned mask and a first guess of the digit height."""
+    components, count = ndimage.label(mask, np.ones((3, 3), bool))
+    if count == 0:
+        return mask, float(mask.shape[0])
+    boxes = [slice_box(region) for region in ndimage.find_objects(components)]
+    mass = ndimage.sum(ink, components, np.arange(1, count + 1))
+    guess = float(np.median([b.height for b, m in zip(boxes, mass) if m >= 0.3 * mass.max()]))
+    small = np.array([max(b.width, b.height) < SPECK_SIZE * guess for b in boxes])
+    large = np.isin(components, np.flatnonzero(~small) + 1)
+    distance = ndimage.distance_transform_edt(~large)
+    near = ndimage.minimum(distance, components, np.arange(1, count + 1)) <= ATTACH_DISTANCE * guess
+    keep = np.r_[False, ~small | near]
+    return keep[components], guess
 
 
 def segment(gray: np.ndarray) -> Segmentation:
-    """Grayscale image of a handwritten number (either polarity) -> its ink cut into pieces."""
+    """Grayscale image of a handwritten number (either polarity) -> its ink and candidate cuts."""
     ink = remove_ruling(ink_map(gray))
-    height, width = ink.shape
-    mask = ink > INK_THRESHOLD
-    shifts = row_shifts(height, estimate_slant(mask))
-    upright_ink, upright_mask = shear_rows(ink, shifts), shear_rows(mask, shifts)
-    components, count = ndimage.label(upright_mask, np.ones((3, 3), bool))
-    empty = Segmentation(ink, np.zeros(ink.shape, int), np.zeros(ink.shape, int), [], float(height))
-    if count == 0:
-        return empty
-    boxes = [slice_box(region) for region in ndimage.find_objects(components)]
-    mass = ndimage.sum(upright_ink, components, np.arange(1, count + 1))
-    digit_height = float(np.median([b.height for b, m in zip(boxes, mass) if m >= 0.3 * mass.max()]))
-    small = np.array([max(b.width, b.height) < SPECK_SIZE * digit_height for b in boxes])
-    if small.all():
-        return empty
-
-    # Specks near a larger component join it; the others are dropped.
-    large_ids = np.flatnonzero(~small) + 1
-    distance, (near_rows, near_cols) = ndimage.distance_transform_edt(
-        ~np.isin(components, large_ids), return_indices=True)
-    owner = np.arange(count + 1)
-    for component in np.flatnonzero(small) + 1:
-        at = components == component
-        closest = np.unravel_index(np.argmin(np.where(at, distance, np.inf)), at.shape)
-        near = distance[closest] <= ATTACH_DISTANCE * digit_height
-        owner[component] = components[near_rows[closest], near_cols[closest]] if near else 0
-    components = owner[components]
-
-    upright = np.zeros(components.shape, int)
-    for members in merge_overlapping([boxes[i - 1] for i in large_ids], list(large_ids)):
-        piece = np.isin(components, members)
-        box = slice_box(ndimage.find_objects(piece.astype(int))[0])
-        parts = cut_piece(upright_ink, piece, digit_height) if box.width > SPLIT_WIDTH * digit_height else piece
-        upright = np.where(parts > 0, parts + upright.max(), upright)
-
-    regions = ndimage.find_objects(upright)
-    order = np.argsort([(r[1].start + r[1].stop) for r in regions])  # left to right
-    relabel = np.zeros(len(regions) + 1, int)
-    relabel[order + 1] = np.arange(1, len(regions) + 1)
-    upright = relabel[upright]
-    pieces = unshear_rows(upright, shifts, width)
-    near_piece, (rows, cols) = ndimage.distance_transform_edt(pieces == 0, return_indices=True)
-    soft = np.where((near_piece <= SOFT_INK) & (ink > 0), pieces[rows, cols], 0)
-    return Segmentation(ink, pieces, soft, [slice_box(regions[i]) for i in order], digit_height)
+    shifts = row_shifts(ink.shape[0], estimate_slant(ink > INK_THRESHOLD))
+    upright = shear_rows(ink, shifts)
+    mask, guess = clean_components(upright > INK_THRESHOLD, upright)
+    rows, cols = np.nonzero(mask)
+    if rows.size == 0:
+        return Segmentation(ink, shifts, rows, cols, np.zeros((1, 0), bool), np.zeros(1), float(ink.shape[0]))
+    digit_height = line_height(mask, guess)
+    kept_ink = np.where(mask, upright, 0.0)
+    paths = cut_paths(kept_ink + 0.01, [round(rows.min() + share * np.ptp(rows)) for share in CUT_ROWS])
+    components, _ = ndimage.label(mask, np.ones((3, 3), bool))
+    widths = [region[1].stop - region[1].start for region in ndimage.find_objects(components)]
+    narrow = np.r_[False, np.array(widths) < SPLIT_WIDTH * digit_height]
+    single_ink = np.where(narrow[components], kept_ink, 0.0)  # ink of blobs too narrow to hold two digits
+    crossed = np.r_[0.0, single_ink[np.arange(len(upright)), paths].sum(axis=1), 0.0] / digit_height
+    everything = np.ones((1, rows.size), bool)
+    left, inverse = np.unique(np.vstack([~everything, cols[None, :] < paths[:, rows], everything]), axis=0,
+                              return_inverse=True)  # cuts that split the ink alike are one
+    least_crossed = np.full(len(left), np.inf)
+    np.minimum.at(least_crossed, inverse.ravel(), crossed)
+    order = np.argsort(left.sum(axis=1))
+    return Segmentation(ink, shifts, rows, cols, left[order], least_crossed[order], digit_height)
 
 
 def digit_boxes(gray: np.ndarray) -> list[Box]:
     """The digits' boxes, left to right, judged from shape alone (no classifier)."""
     segmentation = segment(gray)
-    runs = best_grouping(segmentation.count, segmentation.shape_score, segmentation.groups())
-    return [segmentation.box(first, last) for first, last in runs]
+    chain = best_split(segmentation, segmentation.shape_score, segmentation.groups())
+    return [segmentation.box(a, b) for a, b in chain]

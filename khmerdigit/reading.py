@@ -1,0 +1,122 @@
+"""Reading a whole handwritten number: find its digits, classify each, report confidences and boxes.
+
+Each candidate digit (the ink between two cuts from `khmerdigit.segment`) goes through the one
+shared `preprocess` and the classifier; the split of the number into digits is the one whose
+digits the classifier is most confident about, together with how digit-like their shapes are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from khmerdigit import KHMER_GLYPHS
+from khmerdigit.fileio import atomic_path, display_path
+from khmerdigit.predictor import Classifier
+from khmerdigit.preprocess import ImageSource, as_gray, preprocess
+from khmerdigit.segment import Box, best_split, segment
+
+DEFAULT_THRESHOLD = 0.9  # digits the classifier is less sure of than this are marked uncertain
+CONFIDENCE_WEIGHT = 2.0  # weight of the classifier's log-confidence against the shape score
+
+
+@dataclass(frozen=True)
+class DigitReading:
+    """One digit of a number: its label 0-9, the classifier's confidence and its box in the image."""
+
+    label: int
+    confidence: float
+    box: Box
+    uncertain: bool
+
+    @property
+    def glyph(self) -> str:
+        return KHMER_GLYPHS[self.label]
+
+    def to_dict(self) -> dict:
+        return {"digit": self.label, "glyph": self.glyph, "confidence": round(self.confidence, 6),
+                "box": self.box.to_dict(), "uncertain": self.uncertain}
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    """A number read from one image; boxes are in the pixels of the image as loaded (at most 512 px a side)."""
+
+    source: str
+    digits: tuple[DigitReading, ...]
+    threshold: float
+    image_size: tuple[int, int]  # width, height
+
+    @property
+    def khmer(self) -> str:
+        return "".join(d.glyph for d in self.digits)
+
+    @property
+    def arabic(self) -> str:
+        return "".join(str(d.label) for d in self.digits)
+
+    @property
+    def uncertain(self) -> bool:
+        """True if any digit is below the confidence threshold."""
+        return any(d.uncertain for d in self.digits)
+
+    def to_dict(self) -> dict:
+        return {"file": self.source, "khmer": self.khmer, "arabic": self.arabic, "uncertain": self.uncertain,
+                "threshold": self.threshold, "image_size": list(self.image_size),
+                "digits": [d.to_dict() for d in self.digits]}
+
+
+def read_number(source: ImageSource, classifier: Classifier, threshold: float = DEFAULT_THRESHOLD) -> NumberReading:
+    """Read the handwritten number (one line of digits, any length) in an image."""
+    gray = as_gray(source)
+    name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
+    size = (gray.shape[1], gray.shape[0])
+    segmentation = segment(gray)
+    groups = segmentation.groups()
+    if not groups:
+        return NumberReading(name, (), threshold, size)
+    crops = np.stack([preprocess(segmentation.crop(a, b), classifier.config) for a, b in groups])
+    probabilities = dict(zip(groups, classifier.probabilities(crops)))
+
+    def score(a: int, b: int) -> float:
+        confidence = float(probabilities[a, b].max())
+        return CONFIDENCE_WEIGHT * float(np.log(max(confidence, 1e-9))) + segmentation.shape_score(a, b)
+
+    digits = []
+    for a, b in best_split(segmentation, score, groups):
+        row = probabilities[a, b]
+        label, confidence = int(row.argmax()), float(row.max())
+        digits.append(DigitReading(label, confidence, segmentation.box(a, b), confidence < threshold))
+    return NumberReading(name, tuple(digits), threshold, size)
+
+
+def label_font(size: int) -> ImageFont.ImageFont:
+    """A font with the Khmer digits when the bundled one is installed, else Pillow's default."""
+    from khmerdigit.synth import bundled_font
+
+    path = bundled_font()
+    return ImageFont.truetype(str(path), size) if path else ImageFont.load_default(size)
+
+
+def draw_debug(source: ImageSource, reading: NumberReading, target: Path) -> None:
+    """Save the image, enlarged, with each digit's box and prediction drawn on it (uncertain digits in red)."""
+    gray = as_gray(source)
+    scale = max(1, round(600 / max(gray.shape)))
+    image = Image.fromarray(np.round(np.clip(gray, 0, 1) * 255).astype(np.uint8), "L").convert("RGB")
+    image = image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
+    margin = 14 * scale  # room above the top for the labels
+    canvas = Image.new("RGB", (image.width, image.height + margin), "white")
+    canvas.paste(image, (0, margin))
+    draw = ImageDraw.Draw(canvas)
+    font = label_font(max(10, 6 * scale))
+    for digit in reading.digits:
+        colour = (220, 30, 30) if digit.uncertain else (20, 160, 60)
+        box = digit.box
+        corners = (box.left * scale, box.top * scale + margin, box.right * scale - 1, box.bottom * scale + margin - 1)
+        draw.rectangle(corners, outline=colour, width=max(1, scale // 2))
+        draw.text((corners[0], corners[1] - 2), f"{digit.glyph} {digit.confidence:.0%}", fill=colour, font=font,
+                  anchor="lb")
+    with atomic_path(Path(target)) as tmp:
+        canvas.save(tmp, "PNG")

@@ -1,0 +1,149 @@
+"""Reading whole numbers: segmentation on composed images with known boxes, the JSON output, end to end."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from khmerdigit.cli import app
+from khmerdigit.predictor import load_classifier
+from khmerdigit.reading import read_number
+from khmerdigit.segment import Box, digit_boxes
+from khmerdigit.strokes import render_digit
+
+MARGIN = 12
+
+
+def digit_ink(label: int, seed: int, size: int = 48) -> np.ndarray:
+    """A generated digit as an ink map (1 = ink), cropped to its ink."""
+    ink = 1.0 - np.asarray(render_digit(label, np.random.default_rng([label, seed]), size), np.float32) / 255.0
+    rows, cols = np.nonzero(ink > 0.25)
+    return ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+
+
+def touching_offset(left: np.ndarray, right: np.ndarray) -> int:
+    """How far right of `left`'s left edge `right` goes so that their ink just touches (same top)."""
+    rows = [r for r in range(min(len(left), len(right))) if (left[r] > 0.25).any() and (right[r] > 0.25).any()]
+    return max(np.flatnonzero(left[r] > 0.25).max() - np.flatnonzero(right[r] > 0.25).min() for r in rows)
+
+
+def compose(labels: list[int], gaps: list[int], seed: int = 0) -> tuple[np.ndarray, list[Box]]:
+    """Dark-on-white image of the digits side by side, with these gaps (None: touching), and their true boxes."""
+    inks = [digit_ink(label, seed) for label in labels]
+    canvas = np.zeros((max(i.shape[0] for i in inks) + 2 * MARGIN, sum(i.shape[1] + 40 for i in inks)), np.float32)
+    boxes, left = [], MARGIN
+    for index, ink in enumerate(inks):
+        if index:
+            previous = inks[index - 1]
+            gap = gaps[index - 1]
+            left = boxes[-1].left + (touching_offset(previous, ink) if gap is None else previous.shape[1] + gap)
+        window = canvas[MARGIN : MARGIN + ink.shape[0], left : left + ink.shape[1]]
+        np.maximum(window, ink, out=window)
+        rows, cols = np.nonzero(ink > 0.4)
+        boxes.append(Box(left + cols.min(), MARGIN + rows.min(), left + cols.max() + 1, MARGIN + rows.max() + 1))
+    return 1.0 - canvas[:, : boxes[-1].right + MARGIN], boxes
+
+
+def assert_boxes(found: list[Box], expected: list[Box], tolerance: int = 2) -> None:
+    assert len(found) == len(expected), (found, expected)
+    for a, b in zip(found, expected):
+        distance = max(abs(a.left - b.left), abs(a.top - b.top), abs(a.right - b.right), abs(a.bottom - b.bottom))
+        assert distance <= tolerance, (a, b)
+
+
+def test_separate_digits_are_found_left_to_right():
+    gray, boxes = compose([3, 1, 4, 1], [10, 14, 8])
+    assert_boxes(digit_boxes(gray), boxes)
+
+
+def test_polarity_does_not_matter():
+    gray, boxes = compose([2, 0, 2, 5], [12, 12, 12])
+    assert_boxes(digit_boxes(1.0 - gray), boxes)
+
+
+def test_broken_stroke_is_merged():
+    gray, boxes = compose([7, 0, 8], [12, 12])
+    zero = boxes[1]
+    middle = (zero.left + zero.right) // 2
+    gray[:, middle - 1 : middle + 2] = 1.0  # a pen lift splits the ០ into a left and a right half
+    assert_boxes(digit_boxes(gray), boxes)
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes."""
+    inner = max(0, min(a.right, b.right) - max(a.left, b.left)) * max(0, min(a.bottom, b.bottom) - max(a.top, b.top))
+    return inner / (a.width * a.height + b.width * b.height - inner)
+
+
+@pytest.mark.parametrize("pair", [(4, 1), (2, 3), (7, 0)])
+def test_touching_pair_is_split(pair):
+    gray, boxes = compose([*pair, 6], [None, 12])
+    assert boxes[0].right > boxes[1].left  # the two really do touch: their boxes overlap
+    found = digit_boxes(gray)
+    assert len(found) == 3 and all(overlap(a, b) > 0.75 for a, b in zip(found, boxes)), (found, boxes)
+
+
+def test_specks_and_dots_are_ignored():
+    gray, boxes = compose([5, 8, 0], [12, 12])
+    for row, col in [(2, 5), (gray.shape[0] - 3, 40), (4, gray.shape[1] - 6), (gray.shape[0] // 2, boxes[0].right + 6)]:
+        gray[row : row + 2, col : col + 2] = 0.0
+    assert_boxes(digit_boxes(gray), boxes)
+
+
+def test_ruling_lines_are_removed():
+    gray, boxes = compose([1, 6, 3], [12, 12])
+    gray[boxes[0].bottom + 1, :] = 0.3  # a line under the digits
+    gray[MARGIN // 2 : MARGIN // 2 + 2, :] = 0.5  # a thicker, fainter one above them
+    assert_boxes(digit_boxes(gray), boxes)
+
+
+def test_blank_image_has_no_digits():
+    assert digit_boxes(np.ones((40, 120), np.float32)) == []
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return load_classifier()
+
+
+def test_read_number_end_to_end(classifier):
+    gray, boxes = compose([3, 1, 4, 5, 9], [10, 16, None, 12])
+    reading = read_number(gray, classifier)
+    assert reading.arabic == "31459" and reading.khmer == "៣១៤៥៩"
+    assert not reading.uncertain and all(d.confidence >= reading.threshold for d in reading.digits)
+    assert_boxes([d.box for d in reading.digits], boxes, tolerance=4)
+    assert reading.image_size == (gray.shape[1], gray.shape[0])
+
+
+def test_low_confidence_is_marked_uncertain(classifier):
+    gray, _ = compose([2, 7], [12])
+    reading = read_number(gray, classifier, threshold=1.01)
+    assert reading.uncertain and all(d.uncertain for d in reading.digits)
+
+
+def test_cli_json_debug_image_strict_and_bad_files(tmp_path):
+    gray, _ = compose([6, 0, 8], [12, 14])
+    image = tmp_path / "number.png"
+    Image.fromarray(np.round(gray * 255).astype(np.uint8)).save(image)
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    runner = CliRunner()
+
+    result = runner.invoke(app, ["read", str(image), str(tmp_path / "broken.png"), "--json",
+                                 "--debug-image", str(tmp_path / "debug.png")])
+    assert result.exit_code == 1  # one file failed, the other was still read
+    records = json.loads(result.stdout)
+    assert records[1]["error"] and "broken.png" in result.stderr
+    number = records[0]
+    assert set(number) == {"file", "khmer", "arabic", "uncertain", "threshold", "image_size", "digits"}
+    assert number["arabic"] == "608" and number["khmer"] == "៦០៨" and number["uncertain"] is False
+    assert number["image_size"] == [gray.shape[1], gray.shape[0]]
+    for digit, label in zip(number["digits"], (6, 0, 8)):
+        assert set(digit) == {"digit", "glyph", "confidence", "box", "uncertain"}
+        assert digit["digit"] == label and 0 <= digit["confidence"] <= 1
+        assert set(digit["box"]) == {"x", "y", "width", "height"}
+    assert Image.open(tmp_path / "debug-number.png").size[0] > gray.shape[1]
+
+    result = runner.invoke(app, ["read", str(image), "--threshold", "1", "--strict"])
+    assert result.exit_code == 2 and "uncertain" in result.stdout and "៦០៨" in result.stdout
