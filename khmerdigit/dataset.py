@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from khmerdigit import KHMER_GLYPHS, NUM_CLASSES, KhmerDigitError, __version__
-from khmerdigit.fileio import atomic_path, display_path, read_json, write_json
+from khmerdigit.fileio import atomic_path, current_umask, display_path, read_json, write_json
 from khmerdigit.preprocess import BadImageError, PreprocessConfig, open_image, preprocess, to_gray
 
 SPLITS = ("train", "valid", "test")
@@ -152,7 +152,8 @@ class PrepareResult:
 def rotate_gray(gray: np.ndarray, degrees: float) -> np.ndarray:
     """Rotate a grayscale image, filling the corners with its background level."""
     background = float(np.median(gray))
-    image = Image.fromarray(gray.astype(np.float32), "F").rotate(degrees, Image.Resampling.BILINEAR, expand=True, fillcolor=background)
+    image = Image.fromarray(gray.astype(np.float32), "F")
+    image = image.rotate(degrees, Image.Resampling.BILINEAR, expand=True, fillcolor=background)
     return np.asarray(image)
 
 
@@ -200,7 +201,8 @@ def prepare(
             original, kind = looks.find_or_add(normalized, sample), "near"
         if original is not None:
             conflict = f", labelled {original.label} there" if original.label != sample.label else ""
-            duplicates.append(Reject(sample.path, f"{kind} duplicate of {display_path(original.path.relative_to(raw_dir))}{conflict}"))
+            where = display_path(original.path.relative_to(raw_dir))
+            duplicates.append(Reject(sample.path, f"{kind} duplicate of {where}{conflict}"))
             continue
         by_hash[digest] = sample
         kept.append((sample, gray, digest))
@@ -213,6 +215,7 @@ def prepare(
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    staging.chmod(0o777 & ~current_umask())  # mkdtemp makes an owner-only folder
     try:
         rows, counts, augmented = [], {s: Counter() for s in SPLITS}, 0
         for (sample, gray, digest), split in track(list(zip(kept, splits)), "Writing dataset"):
@@ -228,7 +231,7 @@ def prepare(
         write_csv(staging / "rejects.csv", ["source", "reason"],
                   [[display_path(r.path), r.reason] for r in rejects + duplicates])
         write_json(staging / "dataset.json", {
-            "khmerdigit": __version__, "raw_dir": str(raw_dir), "seed": seed, "fractions": fractions,
+            "khmerdigit": __version__, "raw_dir": display_path(raw_dir), "seed": seed, "fractions": fractions,
             "rotations": rotations, "rotate_eval": rotate_eval, "keep_split": keep_split,
             "counts": {s: {str(k): v for k, v in sorted(c.items())} for s, c in counts.items()},
             "rejects": len(rejects), "duplicates": len(duplicates),
