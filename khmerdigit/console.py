@@ -121,7 +121,7 @@ class PredictionWriter:
         elif self.style == "table":
             table = Table(title="Predictions")
             for name in ("file", "glyph", "digit", "confidence") + (("top",) if self.top_k > 1 else ()):
-                table.add_column(name, justify="right" if name in ("digit", "confidence") else "left")
+                table.add_column(name, justify="right" if name in ("digit", "confidence") else "left", overflow="fold")
             for p in self.rows:
                 if p.error:
                     continue
