@@ -55,7 +55,7 @@ def main() -> None:
         prepare(args.real, real, seed=args.seed, track=track)
     needs_synth = args.synth_run is None
     if needs_synth and not (work / "synth-prepared").exists():
-        synthesize(work / "synth", per_class=800, strength=0.7, seed=args.seed, track=track)
+        synthesize(work / "synth", per_class=1500, strength=0.7, seed=args.seed, track=track)
         prepare(work / "synth", work / "synth-prepared", seed=args.seed, track=track)
     runs = {
         "paper (real)": args.paper_run or train_run([real], "paper", work / "runs", "paper", args.epochs),
