@@ -272,6 +272,8 @@ def read(
     threshold: Optional[float] = typer.Option(None, min=0.0, max=1.0,
                                               help="Digits below this confidence are marked uncertain (default 0.9)."),
     strict: bool = typer.Option(False, help="Exit with code 2 if any digit is uncertain."),
+    verifier_path: Optional[Path] = typer.Option(None, "--verifier", dir_okay=False,
+                                                 help="Whole-digit verifier model (default: the bundled one)."),
 ) -> None:
     """Read whole handwritten numbers: find the digits, classify each, print the number with confidences and boxes."""
     import json
@@ -284,14 +286,15 @@ def read(
     from khmerdigit.predictor import load_classifier
     from khmerdigit.preprocess import BadImageError
     from khmerdigit.reading import DEFAULT_THRESHOLD, draw_debug, read_number
+    from khmerdigit.verifier import load_verifier
 
-    classifier = load_classifier(model, run)
+    classifier, verifier = load_classifier(model, run), load_verifier(verifier_path)
     paths, missing = expand_image_paths(images)
     paths = list(paths)
     records, failed, uncertain = [], 0, False
     for path in track(paths, "Reading"):
         try:
-            reading = read_number(path, classifier, DEFAULT_THRESHOLD if threshold is None else threshold)
+            reading = read_number(path, classifier, verifier, DEFAULT_THRESHOLD if threshold is None else threshold)
         except BadImageError as error:
             problem = str(error)
         else:

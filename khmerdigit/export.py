@@ -12,7 +12,7 @@ from khmerdigit import KhmerDigitError
 from khmerdigit.backend import import_keras, native_stderr_silenced
 from khmerdigit.dataset import labelled_files, load_arrays
 from khmerdigit.fileio import atomic_path, write_json
-from khmerdigit.predictor import KerasRunner, metadata_path, read_metadata
+from khmerdigit.predictor import KerasRunner, load_model_metadata, metadata_path, read_metadata
 
 QUANTIZATIONS = ("none", "float16", "int8")
 REPRESENTATIVE_IMAGES = 500  # training images used to calibrate int8 ranges
@@ -39,7 +39,7 @@ def export_tflite(model_path: Path, out_path: Path, quantize: str = "none", data
         raise KhmerDigitError(f"{model_path}: export needs a .keras model")
     if Path(out_path).suffix != ".tflite":
         raise KhmerDigitError(f"{out_path}: the output file must end in .tflite")
-    metadata, config = read_metadata(model_path)
+    metadata = load_model_metadata(model_path)
     model = KerasRunner(Path(model_path)).model
     with tempfile.TemporaryDirectory() as saved, native_stderr_silenced():  # the converter logs pages to stderr
         model.export(saved, format="tf_saved_model", verbose=False)
@@ -49,6 +49,7 @@ def export_tflite(model_path: Path, out_path: Path, quantize: str = "none", data
         if quantize == "float16":
             converter.target_spec.supported_types = [tf.float16]
         if quantize == "int8":
+            _, config = read_metadata(model_path)  # int8 calibrates on digit images
             images = representative_images(data or Path("data/prepared"), config)
             converter.representative_dataset = lambda: ([image[None]] for image in images)
             converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]

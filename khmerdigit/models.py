@@ -77,3 +77,19 @@ def default_cnn(keras):
     x = keras.layers.Dropout(0.3)(x)
     outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="default")
+
+
+VERIFIER_INPUT = (40, 40, 2)  # candidate ink and the ink around it, 2 digit heights wide (segment.CONTEXT_WIDTH)
+
+
+def whole_digit_cnn(keras):
+    """The whole-digit verifier used by `read`: P(the candidate is exactly one whole digit), ~55k parameters."""
+    inputs = keras.Input(VERIFIER_INPUT, name="context")
+    x = inputs
+    for filters in (24, 48, 96):
+        x = conv_block(keras, x, filters)
+        x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    x = keras.layers.Dropout(0.3)(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="whole_digit")(x)
+    return keras.Model(inputs, outputs, name="whole_digit")

@@ -17,6 +17,7 @@ MODEL_SUFFIXES = (".keras", ".tflite")
 ASSETS = Path(__file__).parent / "assets"
 BUNDLED_MODEL = ASSETS / "default.tflite"
 METADATA_FORMAT = "khmerdigit-model/1"
+DIGITS_TASK = "digits"  # metadata "task" of digit classifiers (the default when absent)
 
 
 def metadata_path(model_path: Path) -> Path:
@@ -28,6 +29,7 @@ def make_metadata(architecture: str, config: PreprocessConfig, parameters: int, 
     """Everything a runtime needs to use a model correctly."""
     return {
         "format": METADATA_FORMAT,
+        "task": DIGITS_TASK,
         "architecture": architecture,
         "classes": list(KHMER_GLYPHS),
         "labels": list(range(NUM_CLASSES)),
@@ -40,8 +42,8 @@ def make_metadata(architecture: str, config: PreprocessConfig, parameters: int, 
     }
 
 
-def read_metadata(model_path: Path) -> tuple[dict, PreprocessConfig]:
-    """Read and check a model's metadata; a clear error when it does not fit this tool."""
+def load_model_metadata(model_path: Path, task: Optional[str] = None) -> dict:
+    """A model's metadata, checked to be this tool's (and for `task`, when given)."""
     path = metadata_path(model_path)
     if not path.is_file():
         raise KhmerDigitError(f"{model_path} has no metadata file {path.name} beside it")
@@ -49,8 +51,16 @@ def read_metadata(model_path: Path) -> tuple[dict, PreprocessConfig]:
         metadata = read_json(path)
     except (ValueError, OSError) as error:
         raise KhmerDigitError(f"cannot read model metadata {path}: {error}") from None
-    if metadata.get("format") != METADATA_FORMAT:
+    if not isinstance(metadata, dict) or metadata.get("format") != METADATA_FORMAT:
         raise KhmerDigitError(f"{path} is not khmerdigit model metadata ({METADATA_FORMAT})")
+    if task is not None and metadata.get("task", DIGITS_TASK) != task:
+        raise KhmerDigitError(f"{model_path} is a {metadata.get('task')} model, not a {task} model")
+    return metadata
+
+
+def read_metadata(model_path: Path) -> tuple[dict, PreprocessConfig]:
+    """Read and check a digit classifier's metadata; a clear error when it does not fit this tool."""
+    metadata = load_model_metadata(model_path, DIGITS_TASK)
     if metadata.get("classes") != list(KHMER_GLYPHS):
         raise KhmerDigitError(f"{model_path} predicts other classes than the Khmer digits ០-៩")
     config = PreprocessConfig.from_dict(metadata["preprocess"])

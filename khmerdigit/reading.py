@@ -1,8 +1,9 @@
 """Reading a whole handwritten number: find its digits, classify each, report confidences and boxes.
 
 Each candidate digit (the ink between two cuts from `khmerdigit.segment`) goes through the one
-shared `preprocess` and the classifier; the split of the number into digits is the one whose
-digits the classifier is most confident about, together with how digit-like their shapes are.
+shared `preprocess` and the classifier, and the whole-digit verifier (`khmerdigit.verifier`) judges
+whether it is one whole digit. The split of the number into digits is the one whose digits are
+most likely whole, most confidently classified and most digit-like in shape.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from khmerdigit.fileio import atomic_path, display_path
 from khmerdigit.predictor import Classifier
 from khmerdigit.preprocess import ImageSource, as_gray, preprocess
 from khmerdigit.segment import Box, best_split, segment
+from khmerdigit.verifier import Verifier
 
 DEFAULT_THRESHOLD = 0.9  # digits the classifier is less sure of than this are marked uncertain
-CONFIDENCE_WEIGHT = 2.0  # weight of the classifier's log-confidence against the shape score
+CONFIDENCE_WEIGHT = 1.0  # weights of the classifier's log-confidence, the verifier's log-probability
+WHOLE_WEIGHT = 2.0  # that a candidate is a whole digit, and the shape score
+SHAPE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -68,7 +72,8 @@ class NumberReading:
                 "digits": [d.to_dict() for d in self.digits]}
 
 
-def read_number(source: ImageSource, classifier: Classifier, threshold: float = DEFAULT_THRESHOLD) -> NumberReading:
+def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
+                threshold: float = DEFAULT_THRESHOLD) -> NumberReading:
     """Read the handwritten number (one line of digits, any length) in an image."""
     gray = as_gray(source)
     name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
@@ -79,10 +84,12 @@ def read_number(source: ImageSource, classifier: Classifier, threshold: float = 
         return NumberReading(name, (), threshold, size)
     crops = np.stack([preprocess(segmentation.crop(a, b), classifier.config) for a, b in groups])
     probabilities = dict(zip(groups, classifier.probabilities(crops)))
+    whole = dict(zip(groups, verifier.whole_probabilities(segmentation, groups)))
 
     def score(a: int, b: int) -> float:
         confidence = float(probabilities[a, b].max())
-        return CONFIDENCE_WEIGHT * float(np.log(max(confidence, 1e-9))) + segmentation.shape_score(a, b)
+        return (CONFIDENCE_WEIGHT * np.log(max(confidence, 1e-9)) + WHOLE_WEIGHT * np.log(max(whole[a, b], 1e-9))
+                + SHAPE_WEIGHT * segmentation.shape_score(a, b))
 
     digits = []
     for a, b in best_split(segmentation, score, groups):

@@ -2,18 +2,20 @@
 
 Pure image processing. The ink is cleaned (ruling lines and specks removed) and deslanted; then
 top-to-bottom cuts are drawn along low-ink paths: through the gaps between digits, and through
-the joints of digits that touch. Every pair of nested cuts encloses a candidate digit (so the
-strokes of a broken digit can stay together), and `best_split` picks the chain of cuts whose
-digits score best: from their shape alone (`digit_boxes`), or together with a classifier's
-confidence (`khmerdigit.reading`).
+the joints of digits that touch (cuts that split the ink nearly alike are merged). Every pair of
+nested cuts encloses a candidate digit (so the strokes of a broken digit can stay together), and
+`best_split` picks the chain of cuts whose digits score best: from their shape alone
+(`digit_boxes`), or together with the classifier and the whole-digit verifier (`khmerdigit.reading`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 import numpy as np
+from PIL import Image
 from scipy import ndimage
 
 from khmerdigit.preprocess import INK_THRESHOLD, ink_map
@@ -22,7 +24,7 @@ LINE_TILTS = np.tan(np.deg2rad(np.arange(-2.0, 2.01, 0.5)))  # ruling lines may 
 SLANTS = np.arange(-0.5, 0.501, 0.05)  # horizontal shift per row tried when deslanting
 SPECK_SIZE = 0.3  # components smaller than this share of the digit height are dots or specks...
 ATTACH_DISTANCE = 0.12  # ...and are kept only when this close to a larger component
-CUT_ROWS = (0.3, 0.5, 0.7)  # cuts pass through low-cost pixels of these rows of the ink band
+CUT_ROWS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # cuts pass through low-cost pixels of these rows of the ink band
 DIAGONAL_COST = 0.02  # a cut prefers going straight down
 NARROWEST, WIDEST = 0.35, 1.3  # digits are this narrow to this wide (share of the digit height); ៣ may be wider
 PEN_LIFT = 0.1  # a gap inside a digit (a pen lift) is at most about this wide (share of the digit height)
@@ -30,7 +32,9 @@ FRAGMENT_HEIGHT = 0.8  # ink shorter than this share of the digit height is part
 SPLIT_WIDTH = 1.1  # blobs narrower than this share of the digit height are one digit (or part of one)...
 CUT_PENALTY = 2.0  # ...so cutting through their ink costs this much per digit height of ink crossed
 MAX_WIDTH = 2.0  # a digit is at most this wide (share of the digit height)
+NEAR_CUT = 0.008  # cuts that put fewer pixels than this times the digit height squared differently are one
 SOFT_INK = 2  # faint ink within this many pixels of a digit's pixels belongs to it
+CONTEXT_WIDTH = 2.0  # the whole-digit verifier sees this many digit heights around a candidate
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,27 @@ class Box:
 def slice_box(region: tuple[slice, slice]) -> Box:
     rows, cols = region
     return Box(cols.start, rows.start, cols.stop, rows.stop)
+
+
+def mask_box(mask: np.ndarray) -> Box:
+    """Bounding box of a mask's True pixels."""
+    return slice_box(ndimage.find_objects(mask.astype(np.int8))[0])
+
+
+def paste(patch: np.ndarray, at: Box, window: Box) -> np.ndarray:
+    """The part of `window` that `patch` (placed at `at`) covers; zeros elsewhere."""
+    out = np.zeros((window.height, window.width), np.float32)
+    top, left = max(at.top, window.top), max(at.left, window.left)
+    bottom, right = min(at.bottom, window.bottom), min(at.right, window.right)
+    if bottom > top and right > left:
+        out[top - window.top : bottom - window.top, left - window.left : right - window.left] = \
+            patch[top - at.top : bottom - at.top, left - at.left : right - at.left]
+    return out
+
+
+def resize(image: np.ndarray, size: int) -> np.ndarray:
+    """A square float image scaled to size x size (antialiased)."""
+    return np.asarray(Image.fromarray(image.astype(np.float32), "F").resize((size, size), Image.Resampling.BILINEAR))
 
 
 def run_lengths(mask: np.ndarray, axis: int) -> np.ndarray:
@@ -198,17 +223,39 @@ class Segmentation:
 
     def box(self, a: int, b: int) -> Box:
         """Bounding box, in image pixels, of the ink between cuts a and b."""
-        return slice_box(ndimage.find_objects(self.mask(a, b).astype(int))[0])
+        return mask_box(self.mask(a, b))
+
+    @cached_property
+    def kept(self) -> np.ndarray:
+        """All the number's ink pixels (specks and ruling removed) in the image's own frame."""
+        return self.mask(0, self.count - 1)
+
+    def soft_ink(self, mask: np.ndarray, box: Box) -> np.ndarray:
+        """The ink of `mask`'s pixels and of faint pixels around them, cut to `box`."""
+        window = (slice(box.top, box.bottom), slice(box.left, box.right))
+        return np.where(ndimage.binary_dilation(mask[window], iterations=SOFT_INK), self.ink[window], 0.0)
 
     def crop(self, a: int, b: int) -> np.ndarray:
         """The ink between cuts a and b alone, as dark ink on white, on a square with a margin."""
-        mask = ndimage.binary_dilation(self.mask(a, b), iterations=SOFT_INK)
-        box = self.box(a, b)
-        window = (slice(box.top, box.bottom), slice(box.left, box.right))
-        ink = np.where(mask[window], self.ink[window], 0.0)
+        mask = self.mask(a, b)
+        box = mask_box(mask)
+        ink = self.soft_ink(mask, box)
         side = round(max(box.width, box.height) * 1.25) + 2
         top, left = (side - box.height) // 2, (side - box.width) // 2
         return 1.0 - np.pad(ink, ((top, side - box.height - top), (left, side - box.width - left)))
+
+    def context(self, a: int, b: int, size: int) -> np.ndarray:
+        """What the whole-digit verifier sees of the ink between cuts a and b: a square CONTEXT_WIDTH digit
+        heights wide, centred on it, scaled to (size, size, 2); channel 0 is its ink, channel 1 the other ink."""
+        mask = self.mask(a, b)
+        box = mask_box(mask)
+        side = max(2, round(CONTEXT_WIDTH * self.digit_height))
+        top, left = (box.top + box.bottom - side) // 2, (box.left + box.right - side) // 2
+        window = Box(left, top, left + side, top + side)
+        own = self.soft_ink(mask, box)
+        others = np.where(self.kept & ~mask, self.ink, 0.0)
+        channels = [paste(own, box, window), paste(others, Box(0, 0, *others.shape[::-1]), window)]
+        return np.stack([resize(channel, size) for channel in channels], axis=-1)
 
     def groups(self) -> list[tuple[int, int]]:
         """Pairs of nested cuts (a, b) that could enclose one digit; every cut has at least its nearest successor."""
@@ -295,12 +342,29 @@ def segment(gray: np.ndarray) -> Segmentation:
     single_ink = np.where(narrow[components], kept_ink, 0.0)  # ink of blobs too narrow to hold two digits
     crossed = np.r_[0.0, single_ink[np.arange(len(upright)), paths].sum(axis=1), 0.0] / digit_height
     everything = np.ones((1, rows.size), bool)
-    left, inverse = np.unique(np.vstack([~everything, cols[None, :] < paths[:, rows], everything]), axis=0,
-                              return_inverse=True)  # cuts that split the ink alike are one
+    sides = np.vstack([~everything, cols[None, :] < paths[:, rows], everything])
+    first_of = {}  # cuts that split the ink alike are one
+    inverse = np.array([first_of.setdefault(row.tobytes(), len(first_of)) for row in np.packbits(sides, axis=1)])
+    left = sides[np.unique(inverse, return_index=True)[1]]
     least_crossed = np.full(len(left), np.inf)
     np.minimum.at(least_crossed, inverse.ravel(), crossed)
-    order = np.argsort(left.sum(axis=1))
+    kept = distinct_cuts(left, least_crossed, NEAR_CUT * digit_height**2)
+    order = kept[np.argsort(left[kept].sum(axis=1))]
     return Segmentation(ink, shifts, rows, cols, left[order], least_crossed[order], digit_height)
+
+
+def distinct_cuts(left: np.ndarray, crossed: np.ndarray, tolerance: float) -> np.ndarray:
+    """Indices of the cuts to keep: of cuts that put all but `tolerance` pixels on the same sides, the
+    one crossing the least ink (the first and last cut, which hold nothing and everything, always stay)."""
+    as_float = left.astype(np.float32)
+    differ = as_float @ (1 - as_float).T
+    differ += differ.T  # pixels on different sides of two cuts
+    ends = ~left.any(axis=1) | left.all(axis=1)
+    kept: list[int] = []
+    for cut in sorted(range(len(left)), key=lambda c: (not ends[c], crossed[c])):
+        if all(differ[cut, other] > tolerance for other in kept):
+            kept.append(cut)
+    return np.array(kept)
 
 
 def digit_boxes(gray: np.ndarray) -> list[Box]:

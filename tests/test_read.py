@@ -12,6 +12,7 @@ from khmerdigit.predictor import load_classifier
 from khmerdigit.reading import read_number
 from khmerdigit.segment import Box, digit_boxes
 from khmerdigit.strokes import render_digit
+from khmerdigit.verifier import load_verifier
 
 MARGIN = 12
 
@@ -104,22 +105,22 @@ def test_blank_image_has_no_digits():
 
 
 @pytest.fixture(scope="module")
-def classifier():
-    return load_classifier()
+def models():
+    return load_classifier(), load_verifier()
 
 
-def test_read_number_end_to_end(classifier):
+def test_read_number_end_to_end(models):
     gray, boxes = compose([3, 1, 4, 5, 9], [10, 16, None, 12])
-    reading = read_number(gray, classifier)
+    reading = read_number(gray, *models)
     assert reading.arabic == "31459" and reading.khmer == "៣១៤៥៩"
     assert not reading.uncertain and all(d.confidence >= reading.threshold for d in reading.digits)
     assert_boxes([d.box for d in reading.digits], boxes, tolerance=4)
     assert reading.image_size == (gray.shape[1], gray.shape[0])
 
 
-def test_low_confidence_is_marked_uncertain(classifier):
+def test_low_confidence_is_marked_uncertain(models):
     gray, _ = compose([2, 7], [12])
-    reading = read_number(gray, classifier, threshold=1.01)
+    reading = read_number(gray, *models, threshold=1.01)
     assert reading.uncertain and all(d.uncertain for d in reading.digits)
 
 
@@ -147,3 +148,6 @@ def test_cli_json_debug_image_strict_and_bad_files(tmp_path):
 
     result = runner.invoke(app, ["read", str(image), "--threshold", "1", "--strict"])
     assert result.exit_code == 2 and "uncertain" in result.stdout and "៦០៨" in result.stdout
+
+    result = runner.invoke(app, ["read", str(image), "--verifier", str(tmp_path / "missing.tflite")])
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "verifier model not found" in result.stderr

@@ -1,0 +1,101 @@
+"""Examples for the whole-digit verifier: candidates cut from composed numbers, labelled whole or not.
+
+Numbers are composed from single digits (`khmerdigit.compose`), so the true pixels of every digit
+are known. Each is segmented exactly as `read` does it; a candidate whose ink matches one digit's
+ink is a whole digit, one that holds part of a digit, or parts of two, is not. No TensorFlow here:
+worker processes import this module.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from khmerdigit import KhmerDigitError
+from khmerdigit.compose import DigitPool, compose_number
+from khmerdigit.dataset import Track, no_track
+from khmerdigit.models import VERIFIER_INPUT
+from khmerdigit.segment import Segmentation, segment
+
+WHOLE, PART = 0.9, 0.75  # a candidate is whole when it matches one digit this well (`candidate_match`),
+# and not whole below the lower figure; in between it is too close to call and left out
+NEAR_MISS = 0.4  # candidates matching a digit at least this well, but not whole, are near misses
+OWNER_DISTANCE = 3  # ink this close to a digit's drawn pixels is that digit's (blur, soft edges)
+WHOLE_PER_DIGIT = 2  # many cuts give nearly the same whole digit; a few of them are enough
+NEGATIVES_PER_NUMBER = 20  # candidates that are not whole digits, sampled from each number
+TOUCHING = (0.0, 0.5, 1.0)  # chance that neighbours touch, one picked per number
+LENGTHS = (2, 8)
+
+
+def candidate_match(segmentation: Segmentation, groups: list[tuple[int, int]],
+                    digit_masks: list[np.ndarray]) -> np.ndarray:
+    """How well each candidate matches one digit: the share of its ink that belongs to the digit it
+    overlaps most, or the share of that digit's ink it holds, whichever is smaller (1 = exactly one digit)."""
+    owners = np.zeros(segmentation.ink.shape, int)  # which digit drew each pixel, 0 for none
+    for index, mask in enumerate(digit_masks, 1):
+        owners[mask & (owners == 0)] = index
+    distance, (near_rows, near_cols) = ndimage.distance_transform_edt(owners == 0, return_indices=True)
+    owners = np.where(distance <= OWNER_DISTANCE, owners[near_rows, near_cols], 0)
+    rows = segmentation.rows
+    pixel_owner = owners[rows, segmentation.cols - segmentation.shifts[rows]]
+    digit_size = np.bincount(pixel_owner, minlength=len(digit_masks) + 1)[1:]
+    match = np.zeros(len(groups))
+    for index, (a, b) in enumerate(groups):
+        inside = pixel_owner[segmentation.pixels(a, b)]
+        counts = np.bincount(inside, minlength=len(digit_masks) + 1)[1:]
+        best = int(np.argmax(counts))
+        match[index] = min(counts[best] / max(1, inside.size), counts[best] / max(1, digit_size[best]))
+    return match
+
+
+def number_examples(pools: list[DigitPool], seed: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Verifier inputs and labels from one composed number: its whole digits and some other candidates,
+    half of them near misses (parts of a digit, or a digit with part of its neighbour)."""
+    rng = np.random.default_rng(seed)
+    digits = rng.integers(0, 10, int(rng.integers(LENGTHS[0], LENGTHS[1] + 1)))
+    inks = []
+    for digit in digits:
+        pool = pools[int(rng.integers(len(pools)))][digit]
+        inks.append(pool[int(rng.integers(len(pool)))])
+    gray, masks = compose_number(inks, float(rng.choice(TOUCHING)), rng)
+    segmentation = segment(gray)
+    groups = segmentation.groups()
+    match = candidate_match(segmentation, groups, masks)
+    whole = rng.permutation(np.flatnonzero(match >= WHOLE))[: WHOLE_PER_DIGIT * len(digits)]
+    near = rng.permutation(np.flatnonzero((match < PART) & (match >= NEAR_MISS)))[: NEGATIVES_PER_NUMBER // 2]
+    others = np.setdiff1d(np.flatnonzero(match < PART), near)
+    others = rng.permutation(others)[: NEGATIVES_PER_NUMBER - len(near)]
+    chosen = np.r_[whole, near, others].astype(int)
+    windows = [segmentation.context(*groups[i], VERIFIER_INPUT[0]) for i in chosen]
+    x = np.stack(windows).astype(np.float16) if windows else np.zeros((0, *VERIFIER_INPUT), np.float16)
+    return x, (match[chosen] >= WHOLE).astype(np.float32)
+
+
+_worker_pools: list[DigitPool] = []  # a worker process's copy of the digit pools, sent once
+
+
+def share_pools(pools: list[DigitPool]) -> None:
+    _worker_pools[:] = pools
+
+
+def shared_pool_examples(seed: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    return number_examples(_worker_pools, seed)
+
+
+def verifier_examples(pools: list[DigitPool], numbers: int, seed: int = 0, workers: int = 1,
+                      track: Track = no_track) -> tuple[np.ndarray, np.ndarray]:
+    """Examples from `numbers` composed numbers (seeded; the same whatever `workers`)."""
+    if not any(any(pool.values()) for pool in pools):
+        raise KhmerDigitError("no digit images to compose numbers from")
+    seeds = [(seed, n) for n in range(numbers)]
+    if workers > 1:  # spawned, not forked: TensorFlow may already be loaded in this process
+        with ProcessPoolExecutor(workers, get_context("spawn"), initializer=share_pools, initargs=(pools,)) as pool:
+            results = list(track(pool.map(shared_pool_examples, seeds, chunksize=16), "Composing numbers",
+                                 total=numbers))
+    else:
+        results = [number_examples(pools, s) for s in track(seeds, "Composing numbers")]
+    return np.concatenate([x for x, _ in results]), np.concatenate([y for _, y in results])

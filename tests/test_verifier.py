@@ -1,0 +1,90 @@
+"""The whole-digit verifier: labelled candidates from composed numbers, training, saving, export, loading."""
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from khmerdigit import KhmerDigitError
+from khmerdigit.compose import compose_number, stroke_digits
+from khmerdigit.export import export_tflite
+from khmerdigit.predictor import BUNDLED_MODEL, Classifier
+from khmerdigit.segment import segment
+from khmerdigit.verifier import BUNDLED_VERIFIER, load_verifier
+from khmerdigit.verifier_data import PART, WHOLE, candidate_match, verifier_examples
+from khmerdigit.verifier_training import train_verifier
+
+
+@pytest.fixture(scope="module")
+def pools():
+    return [stroke_digits(4, np.random.default_rng(0))]
+
+
+def composed(pools, digits, touching, seed):
+    rng = np.random.default_rng(seed)
+    gray, masks = compose_number([pools[0][d][i % 4] for i, d in enumerate(digits)], touching, rng)
+    segmentation = segment(gray)
+    groups = segmentation.groups()
+    return segmentation, groups, candidate_match(segmentation, groups, masks), masks
+
+
+def coverage(segmentation, group, masks) -> np.ndarray:
+    """Share of each digit's pixels that a candidate holds (give or take two pixels)."""
+    near = ndimage.binary_dilation(segmentation.mask(*group), iterations=2)
+    return np.array([(near & mask).sum() / mask.sum() for mask in masks])
+
+
+@pytest.mark.parametrize("touching", [0.0, 1.0])
+def test_candidates_are_whole_only_when_they_hold_exactly_one_digit(pools, touching):
+    segmentation, groups, match, masks = composed(pools, [4, 0, 7, 3], touching, seed=5)
+    covered = np.array([coverage(segmentation, group, masks) for group in groups])
+    for shares, score in zip(covered, match):
+        if score >= WHOLE:  # most of one digit and little of the others
+            assert np.sort(shares)[-1] > 0.8 and np.sort(shares)[-2] < 0.25, shares
+        if (shares > 0.8).sum() >= 2:  # two whole digits
+            assert score < PART, shares
+    if touching == 0:  # every digit is among the candidates, as a whole one
+        assert all((covered[match >= WHOLE, digit] > 0.8).any() for digit in range(len(masks)))
+
+
+def test_examples_are_seeded_and_the_same_with_worker_processes(pools):
+    x, y = verifier_examples(pools, 4, seed=3)
+    x2, y2 = verifier_examples(pools, 4, seed=3, workers=2)
+    assert x.shape[1:] == (40, 40, 2) and x.dtype == np.float16 and set(np.unique(y)) == {0.0, 1.0}
+    assert np.array_equal(x, x2) and np.array_equal(y, y2)
+    with pytest.raises(KhmerDigitError):
+        verifier_examples([{d: [] for d in range(10)}], 2)
+
+
+def test_trained_verifier_saves_loads_and_exports(pools, tmp_path):
+    result = train_verifier(pools, tmp_path / "verifier.keras", numbers=20, epochs=1, workers=1)
+    assert result.examples > 0 and 0 < result.whole_share < 1 and result.epochs == 1
+    verifier = load_verifier(result.model)
+    assert verifier.metadata["task"] == "whole-digit" and verifier.metadata["parameters"] > 0
+    segmentation, groups, _, _ = composed(pools, [1, 2, 3], 0.5, seed=1)
+    whole = verifier.whole_probabilities(segmentation, groups)
+    assert whole.shape == (len(groups),) and ((whole >= 0) & (whole <= 1)).all()
+
+    export_tflite(result.model, tmp_path / "verifier.tflite", quantize="float16")
+    exported = load_verifier(tmp_path / "verifier.tflite").whole_probabilities(segmentation, groups)
+    np.testing.assert_allclose(exported, whole, atol=0.02)
+
+
+def test_bundled_verifier_tells_whole_digits_from_other_candidates(pools):
+    verifier = load_verifier()
+    correct = total = 0
+    for seed, touching in enumerate([0.0, 0.5, 1.0]):
+        segmentation, groups, match, _ = composed(pools, [5, 9, 2, 6, 8], touching, seed)
+        known = (match >= WHOLE) | (match < PART)
+        whole = verifier.whole_probabilities(segmentation, [g for g, k in zip(groups, known) if k])
+        correct += int(((whole > 0.5) == (match[known] >= WHOLE)).sum())
+        total += int(known.sum())
+    assert correct / total > 0.85
+
+
+def test_models_are_not_mixed_up():
+    with pytest.raises(KhmerDigitError, match="not a whole-digit model"):
+        load_verifier(BUNDLED_MODEL)
+    with pytest.raises(KhmerDigitError, match="not a digits model"):
+        Classifier(BUNDLED_VERIFIER)
+    with pytest.raises(KhmerDigitError, match="not found"):
+        load_verifier(BUNDLED_VERIFIER.with_name("missing.tflite"))
