@@ -1,16 +1,19 @@
 """Reading-whole-numbers benchmark: exact-number and per-digit accuracy of `read_number`.
 
-    python benchmarks/read_numbers.py [--real ../shared/data/khmer-digits-real] [--numbers 200]
+    python benchmarks/read_numbers.py [--real ../shared/data/khmer-digits-real] [--numbers 100]
                                       [--model FILE] [--verifier FILE] [--workdir build/read-bench] [--seed 0]
 
 Composes seeded images of 4-digit and 2-10 digit numbers from held-out real digits (the test
 split of `prepare(REAL, seed=0)`, which neither bundled model trained on) and from freshly
-drawn pen-stroke digits (seeded apart from the verifier's training digits), with uneven spacing, slant, size and baseline jitter, broken strokes,
-ruling lines, specks, noise, uneven paper and either polarity. Spacing "clean": gaps between
+drawn pen-stroke digits (seeded apart from the verifier's training digits), with uneven
+spacing, slant, size and baseline jitter, broken strokes, ruling lines, specks, noise, uneven
+paper and either polarity. Spacing "clean": gaps between
 all digits; "touching pairs": each pair of neighbours touches with probability 1/2 (at least one
 pair does); "all touching": every pair touches. Touching digits overlap by a pixel or two where
 they come closest, or are joined by a short stroke. "exact, true cuts" reads the same images
-with each digit cut out perfectly: what the classifier alone gets right.
+with each digit cut out perfectly: what the classifier alone gets right. "misread flagged": the
+share of misread numbers with a digit marked uncertain (confidence below 0.9); "right flagged":
+the share of correctly read numbers with one.
 """
 
 from __future__ import annotations
@@ -65,15 +68,21 @@ class Score:
     exact_true_cuts: int = 0
     digits: int = 0
     digit_errors: int = 0
+    misread_flagged: int = 0  # misread numbers with a digit marked uncertain
+    right_flagged: int = 0  # correctly read numbers with a digit marked uncertain
     seconds: float = 0.0
 
     def row(self) -> list[str]:
+        misread = self.numbers - self.exact
         return [str(self.numbers), percent(self.exact / self.numbers), percent(1 - self.digit_errors / self.digits),
-                percent(self.exact_true_cuts / self.numbers), f"{1000 * self.seconds / self.numbers:.0f}"]
+                percent(self.exact_true_cuts / self.numbers),
+                percent(self.misread_flagged / misread) if misread else "-",
+                percent(self.right_flagged / self.exact) if self.exact else "-",
+                f"{1000 * self.seconds / self.numbers:.0f}"]
 
 
-def score(classifier: Classifier, verifier: Verifier, pool: dict[int, list[np.ndarray]], lengths: tuple[int, int], touching: float,
-          numbers: int, rng: np.random.Generator) -> Score:
+def score(classifier: Classifier, verifier: Verifier, pool: dict[int, list[np.ndarray]], lengths: tuple[int, int],
+          touching: float, numbers: int, rng: np.random.Generator) -> Score:
     """Read `numbers` composed numbers; exact-number and per-digit (1 - edit distance / length) accuracy."""
     result = Score()
     for _ in track(range(numbers), f"{lengths[0]}-{lengths[1]} digits, touching {touching:.0%}"):
@@ -81,10 +90,13 @@ def score(classifier: Classifier, verifier: Verifier, pool: dict[int, list[np.nd
         gray, masks = compose_number([pool[d][rng.integers(len(pool[d]))] for d in labels], touching, rng)
         truth = "".join(map(str, labels))
         start = time.perf_counter()
-        read = read_number(gray, classifier, verifier).arabic
+        reading = read_number(gray, classifier, verifier)
         result.seconds += time.perf_counter() - start
+        read = reading.arabic
         result.numbers += 1
         result.exact += read == truth
+        result.misread_flagged += read != truth and reading.uncertain
+        result.right_flagged += read == truth and reading.uncertain
         result.exact_true_cuts += read_with_true_cuts(gray, masks, classifier) == truth
         result.digits += len(truth)
         result.digit_errors += min(len(truth), edit_distance(read, truth))
@@ -111,7 +123,8 @@ def main() -> None:
 
     classifier, verifier = load_classifier(args.model), load_verifier(args.verifier)
     rng = np.random.default_rng(args.seed)
-    pools = {"real (held out)": real_pool(args.real, args.workdir), "synthetic": stroke_digits(50, np.random.default_rng([args.seed, 1]))}
+    synthetic = stroke_digits(50, np.random.default_rng([args.seed, 1]))
+    pools = {"real (held out)": real_pool(args.real, args.workdir), "synthetic": synthetic}
     spacings = {"clean": 0.0, "touching pairs": 0.5, "all touching": 1.0}
     rows = []
     for source, pool in pools.items():
@@ -121,7 +134,7 @@ def main() -> None:
                 length = f"{lengths[0]}" if lengths[0] == lengths[1] else f"{lengths[0]}-{lengths[1]}"
                 rows.append([source, length, spacing, *result.row()])
     header = ["digits from", "length", "spacing", "numbers", "exact number", "per digit", "exact, true cuts",
-              "ms/number"]
+              "misread flagged", "right flagged", "ms/number"]
     out.print(simple_table(f"Reading whole numbers with {classifier.path.name} (seed {args.seed})", header, rows))
 
 

@@ -77,36 +77,47 @@ def load_validation(folders: list[str], config: PreprocessConfig, track: Track) 
     return x, y
 
 
-class AugmentedBatches(keras.utils.PyDataset):
-    """Shuffled batches, freshly distorted every epoch; deterministic for a seed."""
+class SeededBatches(keras.utils.PyDataset):
+    """Batches of `count` examples, reshuffled every epoch; deterministic for a seed."""
 
-    def __init__(self, grays, labels, config: PreprocessConfig, batch_size: int, strength: float, seed: int):
-        super().__init__(workers=2, use_multiprocessing=False)
-        self.grays, self.labels, self.config = grays, labels, config
-        self.batch_size, self.strength, self.seed = batch_size, strength, seed
-        self.clean = np.stack([preprocess(gray, config) for gray in grays])
+    def __init__(self, count: int, batch_size: int, seed: int, **kwargs):
+        super().__init__(**kwargs)
+        self.count, self.batch_size, self.seed = count, batch_size, seed
         self.start_epoch(0)
 
     def start_epoch(self, epoch: int) -> None:
         """Reshuffle for `epoch` (also used when a run resumes)."""
         self.epoch = epoch
-        self.order = np.random.default_rng([self.seed, epoch]).permutation(len(self.grays))
+        self.order = np.random.default_rng([self.seed, epoch]).permutation(self.count)
 
     def __len__(self) -> int:
-        return math.ceil(len(self.grays) / self.batch_size)
+        return math.ceil(self.count / self.batch_size)
+
+    def batch(self, index: int) -> tuple[np.ndarray, np.random.Generator]:
+        """The examples of batch `index`, and a random generator for it."""
+        chosen = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        return chosen, np.random.default_rng([self.seed, self.epoch, index])
+
+    def on_epoch_end(self) -> None:
+        self.start_epoch(self.epoch + 1)
+
+
+class AugmentedBatches(SeededBatches):
+    """Shuffled batches, freshly distorted every epoch."""
+
+    def __init__(self, grays, labels, config: PreprocessConfig, batch_size: int, strength: float, seed: int):
+        self.grays, self.labels, self.config, self.strength = grays, labels, config, strength
+        self.clean = np.stack([preprocess(gray, config) for gray in grays])
+        super().__init__(len(grays), batch_size, seed, workers=2, use_multiprocessing=False)
 
     def __getitem__(self, index: int):
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        chosen = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        chosen, rng = self.batch(index)
         images = [
             preprocess(distort(self.grays[i], rng, self.strength), self.config)
             if self.strength > 0 and rng.random() > CLEAN_SHARE else self.clean[i]
             for i in chosen
         ]
         return np.stack(images), self.labels[chosen]
-
-    def on_epoch_end(self) -> None:
-        self.start_epoch(self.epoch + 1)
 
 
 def save_model(model, path: Path, metadata: dict) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,40 +12,28 @@ from khmerdigit.backend import import_keras, set_seeds
 from khmerdigit.compose import DigitPool
 from khmerdigit.dataset import Track, no_track
 from khmerdigit.models import whole_digit_cnn
-from khmerdigit.training import save_model
+from khmerdigit.training import SeededBatches, save_model
 from khmerdigit.verifier import verifier_metadata
 from khmerdigit.verifier_data import verifier_examples
 
 keras = import_keras()
 
 
-class FlippedBatches(keras.utils.PyDataset):
+class FlippedBatches(SeededBatches):
     """Shuffled batches, each example flipped left-right and upside down at random: a flipped whole
     digit is still one whole glyph, and a flipped fragment still a fragment."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int):
-        super().__init__()
-        self.x, self.y, self.batch_size, self.seed = x, y, batch_size, seed
-        self.start_epoch(0)
-
-    def start_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-        self.order = np.random.default_rng([self.seed, epoch]).permutation(len(self.y))
-
-    def __len__(self) -> int:
-        return math.ceil(len(self.y) / self.batch_size)
+        self.x, self.y = x, y
+        super().__init__(len(y), batch_size, seed)
 
     def __getitem__(self, index: int):
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        chosen = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        chosen, rng = self.batch(index)
         batch = self.x[chosen].astype(np.float32)
         across, upside_down = (rng.random(len(chosen)) < 0.5 for _ in range(2))
         batch[across] = batch[across][:, :, ::-1]
         batch[upside_down] = batch[upside_down][:, ::-1]
         return batch, self.y[chosen]
-
-    def on_epoch_end(self) -> None:
-        self.start_epoch(self.epoch + 1)
 
 
 @dataclass
@@ -69,12 +56,14 @@ def train_verifier(pools: list[DigitPool], out: Path, numbers: int = 4000, epoch
     x_valid, y_valid = verifier_examples(pools, valid_numbers, seed + 1_000_003, workers, track)
     set_seeds(seed)
     model = whole_digit_cnn(keras)
-    model.compile(optimizer=keras.optimizers.Adam(2e-3), loss="binary_crossentropy", metrics=["accuracy"])
+    batches = FlippedBatches(x, y, 128, seed)
+    schedule = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=epochs * len(batches))
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy", metrics=["accuracy"])
     whole_share = float(y.mean())
     weights = {0: 0.5 / (1 - whole_share), 1: 0.5 / whole_share}  # both kinds of mistake count alike
-    stop = keras.callbacks.EarlyStopping("val_loss", patience=3, restore_best_weights=True)
-    history = model.fit(FlippedBatches(x, y, 128, seed), epochs=epochs, class_weight=weights, verbose=0,
-                        validation_data=(x_valid.astype(np.float32), y_valid), callbacks=[stop])
+    keep_best = keras.callbacks.EarlyStopping("val_loss", patience=epochs, restore_best_weights=True)  # never stops
+    history = model.fit(batches, epochs=epochs, class_weight=weights, verbose=0,
+                        validation_data=(x_valid.astype(np.float32), y_valid), callbacks=[keep_best])
     best_epoch = int(np.argmin(history.history["val_loss"]))
     accuracy = float(history.history["val_accuracy"][best_epoch])
     save_model(model, Path(out), verifier_metadata(model.count_params(), examples=len(y),
