@@ -135,7 +135,8 @@ def main() -> None:
                 rows.append([source, length, spacing, *result.row()])
     header = ["digits from", "length", "spacing", "numbers", "exact number", "per digit", "exact, true cuts",
               "misread flagged", "right flagged", "ms/number"]
-    out.print(simple_table(f"Reading whole numbers with {classifier.path.name} (seed {args.seed})", header, rows))
+    out.print(simple_table(f"Reading whole numbers with {classifier.path.name} (seed {args.seed})", header, rows),
+              width=160)  # the whole table, also when the output is not a terminal
 
 
 if __name__ == "__main__":
