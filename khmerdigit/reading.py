@@ -21,9 +21,9 @@ from khmerdigit.segment import Box, best_split, segment
 from khmerdigit.verifier import Verifier
 
 DEFAULT_THRESHOLD = 0.9  # digits the classifier is less sure of than this are marked uncertain
-CONFIDENCE_WEIGHT = 1.0  # weights of the classifier's log-confidence, the verifier's log-probability
-WHOLE_WEIGHT = 2.0  # that a candidate is a whole digit, and the shape score
-SHAPE_WEIGHT = 0.5
+# A candidate's score: these weights times the classifier's log-confidence, the verifier's
+# log-probability that it is one whole digit, and its shape score (chosen on synthetic numbers).
+CONFIDENCE_WEIGHT, WHOLE_WEIGHT, SHAPE_WEIGHT = 1.0, 2.0, 0.5
 
 
 @dataclass(frozen=True)
