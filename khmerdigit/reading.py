@@ -22,8 +22,9 @@ from khmerdigit.verifier import Verifier
 
 DEFAULT_THRESHOLD = 0.9  # digits the classifier is less sure of than this are marked uncertain
 # A candidate's score: these weights times the classifier's log-confidence, the verifier's
-# log-probability that it is one whole digit, and its shape score (chosen on synthetic numbers).
-CONFIDENCE_WEIGHT, WHOLE_WEIGHT, SHAPE_WEIGHT = 1.0, 2.0, 0.5
+# log-probability that it is one whole digit, and its shape score, plus a bonus for each digit
+# (else every extra term, always negative, favours reading fewer digits); see the README.
+CONFIDENCE_WEIGHT, WHOLE_WEIGHT, SHAPE_WEIGHT, DIGIT_BONUS = 1.0, 2.0, 0.25, 0.5
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
     def score(a: int, b: int) -> float:
         confidence = float(probabilities[a, b].max())
         return (CONFIDENCE_WEIGHT * np.log(max(confidence, 1e-9)) + WHOLE_WEIGHT * np.log(max(whole[a, b], 1e-9))
-                + SHAPE_WEIGHT * segmentation.shape_score(a, b))
+                + SHAPE_WEIGHT * segmentation.shape_score(a, b) + DIGIT_BONUS)
 
     digits = []
     for a, b in best_split(segmentation, score, groups):

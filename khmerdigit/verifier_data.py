@@ -23,17 +23,19 @@ from khmerdigit.segment import Segmentation, segment
 WHOLE, PART = 0.9, 0.75  # a candidate is whole when it matches one digit this well (`candidate_match`),
 # and not whole below the lower figure; in between it is too close to call and left out
 NEAR_MISS = 0.4  # candidates matching a digit at least this well, but not whole, are near misses
+MERGED = 0.6  # a candidate holding this share of the ink of two or more digits merges them
 OWNER_DISTANCE = 3  # ink this close to a digit's drawn pixels is that digit's (blur, soft edges)
-WHOLE_PER_DIGIT = 2  # many cuts give nearly the same whole digit; a few of them are enough
-NEGATIVES_PER_NUMBER = 20  # candidates that are not whole digits, sampled from each number
+WHOLE_PER_DIGIT = 3  # many cuts give nearly the same whole digit; a few of them are enough
+NEGATIVES_PER_NUMBER = 20  # candidates that are not whole digits, sampled from each number...
+MERGES_PER_NUMBER, NEAR_MISSES_PER_NUMBER = 6, 8  # ...up to this many merges and near misses among them
 TOUCHING = (0.0, 0.5, 1.0)  # chance that neighbours touch, one picked per number
 LENGTHS = (2, 8)
 
 
-def candidate_match(segmentation: Segmentation, groups: list[tuple[int, int]],
-                    digit_masks: list[np.ndarray]) -> np.ndarray:
-    """How well each candidate matches one digit: the share of its ink that belongs to the digit it
-    overlaps most, or the share of that digit's ink it holds, whichever is smaller (1 = exactly one digit)."""
+def digit_shares(segmentation: Segmentation, groups: list[tuple[int, int]],
+                 digit_masks: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """For each candidate and digit: the share of the candidate's ink that the digit drew, and the share
+    of the digit's ink that the candidate holds; (candidates, digits) each."""
     owners = np.zeros(segmentation.ink.shape, int)  # which digit drew each pixel, 0 for none
     for index, mask in enumerate(digit_masks, 1):
         owners[mask & (owners == 0)] = index
@@ -42,18 +44,23 @@ def candidate_match(segmentation: Segmentation, groups: list[tuple[int, int]],
     rows = segmentation.rows
     pixel_owner = owners[rows, segmentation.cols - segmentation.shifts[rows]]
     digit_size = np.bincount(pixel_owner, minlength=len(digit_masks) + 1)[1:]
-    match = np.zeros(len(groups))
-    for index, (a, b) in enumerate(groups):
-        inside = pixel_owner[segmentation.pixels(a, b)]
-        counts = np.bincount(inside, minlength=len(digit_masks) + 1)[1:]
-        best = int(np.argmax(counts))
-        match[index] = min(counts[best] / max(1, inside.size), counts[best] / max(1, digit_size[best]))
-    return match
+    counts = np.array([np.bincount(pixel_owner[segmentation.pixels(a, b)], minlength=len(digit_masks) + 1)
+                       for a, b in groups]).reshape(len(groups), len(digit_masks) + 1)
+    return counts[:, 1:] / np.maximum(1, counts.sum(axis=1, keepdims=True)), counts[:, 1:] / np.maximum(1, digit_size)
+
+
+def candidate_match(segmentation: Segmentation, groups: list[tuple[int, int]],
+                    digit_masks: list[np.ndarray]) -> np.ndarray:
+    """How well each candidate matches one digit: the share of its ink that belongs to the digit it
+    overlaps most, or the share of that digit's ink it holds, whichever is smaller (1 = exactly one digit)."""
+    share, held = digit_shares(segmentation, groups, digit_masks)
+    best, picked = share.argmax(axis=1), np.arange(len(groups))
+    return np.minimum(share[picked, best], held[picked, best])
 
 
 def number_examples(pools: list[DigitPool], seed: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Verifier inputs and labels from one composed number: its whole digits and some other candidates,
-    half of them near misses (parts of a digit, or a digit with part of its neighbour)."""
+    """Verifier inputs and labels from one composed number: its whole digits and some other candidates:
+    two or more digits merged, near misses (part of a digit, or a digit with part of its neighbour) and others."""
     rng = np.random.default_rng(seed)
     digits = rng.integers(0, 10, int(rng.integers(LENGTHS[0], LENGTHS[1] + 1)))
     inks = []
@@ -64,11 +71,13 @@ def number_examples(pools: list[DigitPool], seed: tuple[int, int]) -> tuple[np.n
     segmentation = segment(gray)
     groups = segmentation.groups()
     match = candidate_match(segmentation, groups, masks)
+    merged = (digit_shares(segmentation, groups, masks)[1] >= MERGED).sum(axis=1) >= 2
     whole = rng.permutation(np.flatnonzero(match >= WHOLE))[: WHOLE_PER_DIGIT * len(digits)]
-    near = rng.permutation(np.flatnonzero((match < PART) & (match >= NEAR_MISS)))[: NEGATIVES_PER_NUMBER // 2]
-    others = np.setdiff1d(np.flatnonzero(match < PART), near)
-    others = rng.permutation(others)[: NEGATIVES_PER_NUMBER - len(near)]
-    chosen = np.r_[whole, near, others].astype(int)
+    merges = rng.permutation(np.flatnonzero(merged & (match < PART)))[:MERGES_PER_NUMBER]
+    near = rng.permutation(np.flatnonzero(~merged & (match < PART) & (match >= NEAR_MISS)))[:NEAR_MISSES_PER_NUMBER]
+    others = np.setdiff1d(np.flatnonzero(match < PART), np.r_[merges, near])
+    others = rng.permutation(others)[: NEGATIVES_PER_NUMBER - len(merges) - len(near)]
+    chosen = np.r_[whole, merges, near, others].astype(int)
     windows = [segmentation.context(*groups[i], VERIFIER_INPUT[0]) for i in chosen]
     x = np.stack(windows).astype(np.float16) if windows else np.zeros((0, *VERIFIER_INPUT), np.float16)
     return x, (match[chosen] >= WHOLE).astype(np.float32)
