@@ -28,7 +28,7 @@ from scipy import ndimage
 
 from khmerdigit import percent
 from khmerdigit.compose import compose_number, split_digits, stroke_digits
-from khmerdigit.console import out, simple_table, track
+from khmerdigit.console import print_wide, simple_table, track
 from khmerdigit.dataset import prepare
 from khmerdigit.predictor import Classifier, load_classifier
 from khmerdigit.preprocess import ink_map, preprocess
@@ -135,8 +135,7 @@ def main() -> None:
                 rows.append([source, length, spacing, *result.row()])
     header = ["digits from", "length", "spacing", "numbers", "exact number", "per digit", "exact, true cuts",
               "misread flagged", "right flagged", "ms/number"]
-    out.print(simple_table(f"Reading whole numbers with {classifier.path.name} (seed {args.seed})", header, rows),
-              width=160)  # the whole table, also when the output is not a terminal
+    print_wide(simple_table(f"Reading whole numbers with {classifier.path.name} (seed {args.seed})", header, rows))
 
 
 if __name__ == "__main__":

@@ -72,6 +72,11 @@ def confusion_table(matrix: Sequence[Sequence[int]]) -> Table:
     return table
 
 
+def print_wide(renderable, width: int = 160) -> None:
+    """Print on at least `width` columns, also when the output is a file (benchmark logs)."""
+    Console(width=max(width, out.width), soft_wrap=True).print(renderable)
+
+
 def simple_table(title: str, header: list[str], rows: list[list[str]]) -> Table:
     """A table whose first column is left-aligned and the rest right-aligned."""
     table = Table(title=title)

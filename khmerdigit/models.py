@@ -58,7 +58,7 @@ def paper_cnn(keras):
     x = keras.layers.MaxPooling2D()(x)
     x = keras.layers.Dropout(0.25)(x)
     x = keras.layers.Flatten()(x)
-    x = keras.layers.Dense(64, activation="relu")(x)
+    x = keras.layers.Dense(64, activation="elu")(x)  # with ReLU, "all units off" capped P(whole) at one value
     x = keras.layers.Dropout(0.5)(x)
     outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="paper")
@@ -91,7 +91,7 @@ def whole_digit_cnn(keras):
         x = keras.layers.MaxPooling2D()(x)
     x = keras.layers.Flatten()(x)  # where the ink lies matters: a whole digit fills the middle, alone
     x = keras.layers.Dropout(0.4)(x)
-    x = keras.layers.Dense(64, activation="relu")(x)
+    x = keras.layers.Dense(64, activation="elu")(x)  # with ReLU, "all units off" capped P(whole) at one value
     x = keras.layers.Dropout(0.3)(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="whole_digit")(x)
     return keras.Model(inputs, outputs, name="whole_digit")

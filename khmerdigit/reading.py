@@ -17,14 +17,52 @@ from khmerdigit import KHMER_GLYPHS
 from khmerdigit.fileio import atomic_path, display_path
 from khmerdigit.predictor import Classifier
 from khmerdigit.preprocess import ImageSource, as_gray, preprocess
-from khmerdigit.segment import Box, best_split, segment
+from khmerdigit.segment import Box, Segmentation, best_split, segment
 from khmerdigit.verifier import Verifier
 
 DEFAULT_THRESHOLD = 0.9  # digits the classifier is less sure of than this are marked uncertain
-# A candidate's score: these weights times the classifier's log-confidence, the verifier's
-# log-probability that it is one whole digit, and its shape score, plus a bonus for each digit
-# (else every extra term, always negative, favours reading fewer digits); see the README.
-CONFIDENCE_WEIGHT, WHOLE_WEIGHT, SHAPE_WEIGHT, DIGIT_BONUS = 1.0, 2.0, 0.25, 0.5
+
+
+@dataclass(frozen=True)
+class SplitWeights:
+    """A candidate digit's score: these weights times the classifier's log-confidence, the verifier's
+    log-probability that it is one whole digit and its shape score, plus a bonus for each digit (else
+    every extra term, always negative, favours reading fewer digits). Defaults: from
+    benchmarks/split_weights.py on synthetic digits."""
+
+    confidence: float = 2.0
+    whole: float = 1.0
+    shape: float = 0.25
+    digit_bonus: float = 0.5
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Every candidate digit of a segmented number, with what the classifier, the verifier and its shape say."""
+
+    segmentation: Segmentation
+    groups: list[tuple[int, int]]
+    probabilities: np.ndarray  # (candidates, classes)
+    whole: np.ndarray  # P(one whole digit) for each candidate
+    shape: np.ndarray  # shape score of each candidate
+
+    def best_split(self, weights: SplitWeights) -> list[int]:
+        """Indices of the candidates, left to right, of the best-scoring split of the number."""
+        scores = (weights.confidence * np.log(np.maximum(self.probabilities.max(axis=1), 1e-9))
+                  + weights.whole * np.log(np.maximum(self.whole, 1e-9)) + weights.shape * self.shape
+                  + weights.digit_bonus)
+        index = {group: i for i, group in enumerate(self.groups)}
+        chain = best_split(self.segmentation, lambda a, b: float(scores[index[a, b]]), self.groups)
+        return [index[group] for group in chain]
+
+
+def score_candidates(segmentation: Segmentation, groups: list[tuple[int, int]], classifier: Classifier,
+                     verifier: Verifier) -> Candidates:
+    """Classify every candidate digit (a, b) in `groups` (with the one shared `preprocess`) and ask the verifier about it."""
+    crops = np.stack([preprocess(segmentation.crop(a, b), classifier.config) for a, b in groups])
+    return Candidates(segmentation, groups, classifier.probabilities(crops),
+                      verifier.whole_probabilities(segmentation, groups),
+                      np.array([segmentation.shape_score(a, b) for a, b in groups]))
 
 
 @dataclass(frozen=True)
@@ -74,7 +112,7 @@ class NumberReading:
 
 
 def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
-                threshold: float = DEFAULT_THRESHOLD) -> NumberReading:
+                threshold: float = DEFAULT_THRESHOLD, weights: SplitWeights = SplitWeights()) -> NumberReading:
     """Read the handwritten number (one line of digits, any length) in an image."""
     gray = as_gray(source)
     name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
@@ -83,18 +121,10 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
     groups = segmentation.groups()
     if not groups:
         return NumberReading(name, (), threshold, size)
-    crops = np.stack([preprocess(segmentation.crop(a, b), classifier.config) for a, b in groups])
-    probabilities = dict(zip(groups, classifier.probabilities(crops)))
-    whole = dict(zip(groups, verifier.whole_probabilities(segmentation, groups)))
-
-    def score(a: int, b: int) -> float:
-        confidence = float(probabilities[a, b].max())
-        return (CONFIDENCE_WEIGHT * np.log(max(confidence, 1e-9)) + WHOLE_WEIGHT * np.log(max(whole[a, b], 1e-9))
-                + SHAPE_WEIGHT * segmentation.shape_score(a, b) + DIGIT_BONUS)
-
+    candidates = score_candidates(segmentation, groups, classifier, verifier)
     digits = []
-    for a, b in best_split(segmentation, score, groups):
-        row = probabilities[a, b]
+    for index in candidates.best_split(weights):
+        row, (a, b) = candidates.probabilities[index], candidates.groups[index]
         label, confidence = int(row.argmax()), float(row.max())
         digits.append(DigitReading(label, confidence, segmentation.box(a, b), confidence < threshold))
     return NumberReading(name, tuple(digits), threshold, size)

@@ -47,7 +47,7 @@ class VerifierResult:
     epochs: int
 
 
-def train_verifier(pools: list[DigitPool], out: Path, numbers: int = 4000, epochs: int = 10, seed: int = 0,
+def train_verifier(pools: list[DigitPool], out: Path, numbers: int = 4000, epochs: int = 14, seed: int = 0,
                    workers: int = os.cpu_count() or 1, track: Track = no_track) -> VerifierResult:
     """Train the verifier on candidates from `numbers` composed numbers (a tenth held out) and save
     it as `out` (.keras) with its metadata."""

@@ -10,7 +10,7 @@ from khmerdigit.export import export_tflite
 from khmerdigit.predictor import BUNDLED_MODEL, Classifier
 from khmerdigit.segment import segment
 from khmerdigit.verifier import BUNDLED_VERIFIER, load_verifier
-from khmerdigit.verifier_data import PART, WHOLE, candidate_match, verifier_examples
+from khmerdigit.verifier_data import MERGED, PART, WHOLE, candidate_match, digit_shares, verifier_examples
 from khmerdigit.verifier_training import train_verifier
 
 
@@ -44,6 +44,15 @@ def test_candidates_are_whole_only_when_they_hold_exactly_one_digit(pools, touch
             assert score < PART, shares
     if touching == 0:  # every digit is among the candidates, as a whole one
         assert all((covered[match >= WHOLE, digit] > 0.8).any() for digit in range(len(masks)))
+
+
+def test_merged_digits_are_found(pools):
+    segmentation, groups, match, masks = composed(pools, [4, 0, 7, 3], 1.0, seed=5)
+    merged = (digit_shares(segmentation, groups, masks)[1] >= MERGED).sum(axis=1) >= 2
+    covered = np.array([coverage(segmentation, group, masks) for group in groups])
+    holds_two = (covered > 0.8).sum(axis=1) >= 2
+    assert holds_two.any() and merged[holds_two].all()  # every candidate holding two whole digits is a merge
+    assert ((covered[merged] > 0.5).sum(axis=1) >= 2).all() and (match[merged] < WHOLE).all()
 
 
 def test_examples_are_seeded_and_the_same_with_worker_processes(pools):
