@@ -58,7 +58,7 @@ def paper_cnn(keras):
     x = keras.layers.MaxPooling2D()(x)
     x = keras.layers.Dropout(0.25)(x)
     x = keras.layers.Flatten()(x)
-    x = keras.layers.Dense(64, activation="elu")(x)  # with ReLU, "all units off" capped P(whole) at one value
+    x = keras.layers.Dense(64, activation="relu")(x)
     x = keras.layers.Dropout(0.5)(x)
     outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="paper")

@@ -49,13 +49,18 @@ def digit_shares(segmentation: Segmentation, groups: list[tuple[int, int]],
     return counts[:, 1:] / np.maximum(1, counts.sum(axis=1, keepdims=True)), counts[:, 1:] / np.maximum(1, digit_size)
 
 
+def best_match(share: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """How well each candidate matches one digit, from `digit_shares`: the share of its ink that belongs
+    to the digit it overlaps most, or the share of that digit's ink it holds, whichever is smaller
+    (1 = exactly one digit)."""
+    best, picked = share.argmax(axis=1), np.arange(len(share))
+    return np.minimum(share[picked, best], held[picked, best])
+
+
 def candidate_match(segmentation: Segmentation, groups: list[tuple[int, int]],
                     digit_masks: list[np.ndarray]) -> np.ndarray:
-    """How well each candidate matches one digit: the share of its ink that belongs to the digit it
-    overlaps most, or the share of that digit's ink it holds, whichever is smaller (1 = exactly one digit)."""
-    share, held = digit_shares(segmentation, groups, digit_masks)
-    best, picked = share.argmax(axis=1), np.arange(len(groups))
-    return np.minimum(share[picked, best], held[picked, best])
+    """`best_match` of each candidate."""
+    return best_match(*digit_shares(segmentation, groups, digit_masks))
 
 
 def number_examples(pools: list[DigitPool], seed: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -70,8 +75,8 @@ def number_examples(pools: list[DigitPool], seed: tuple[int, int]) -> tuple[np.n
     gray, masks = compose_number(inks, float(rng.choice(TOUCHING)), rng)
     segmentation = segment(gray)
     groups = segmentation.groups()
-    match = candidate_match(segmentation, groups, masks)
-    merged = (digit_shares(segmentation, groups, masks)[1] >= MERGED).sum(axis=1) >= 2
+    share, held = digit_shares(segmentation, groups, masks)
+    match, merged = best_match(share, held), (held >= MERGED).sum(axis=1) >= 2
     whole = rng.permutation(np.flatnonzero(match >= WHOLE))[: WHOLE_PER_DIGIT * len(digits)]
     merges = rng.permutation(np.flatnonzero(merged & (match < PART)))[:MERGES_PER_NUMBER]
     near = rng.permutation(np.flatnonzero(~merged & (match < PART) & (match >= NEAR_MISS)))[:NEAR_MISSES_PER_NUMBER]
