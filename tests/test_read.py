@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from khmerdigit.cli import app
 from khmerdigit.predictor import load_classifier
-from khmerdigit.reading import read_number
-from khmerdigit.segment import Box, digit_boxes
+from khmerdigit.reading import SplitWeights, read_number, score_candidates
+from khmerdigit.segment import Box, best_split, digit_boxes, segment
 from khmerdigit.strokes import render_digit
 from khmerdigit.verifier import load_verifier
 
@@ -116,6 +116,17 @@ def test_read_number_end_to_end(models):
     assert not reading.uncertain and all(d.confidence >= reading.threshold for d in reading.digits)
     assert_boxes([d.box for d in reading.digits], boxes, tolerance=4)
     assert reading.image_size == (gray.shape[1], gray.shape[0])
+
+
+def test_split_weights_steer_the_split(models):
+    gray, _ = compose([3, 1, 4, 5, 9], [10, 16, None, 12])
+    segmentation = segment(gray)
+    candidates = score_candidates(segmentation, segmentation.groups(), *models)
+    counts = [len(candidates.best_split(SplitWeights(digit_bonus=bonus))) for bonus in (-20.0, 0.5, 20.0)]
+    assert counts[0] < counts[1] == 5 < counts[2]  # a bonus per digit buys more, smaller candidates
+    shape_only = candidates.best_split(SplitWeights(confidence=0.0, whole=0.0, shape=1.0, digit_bonus=0.0))
+    assert [candidates.groups[i] for i in shape_only] == best_split(segmentation, segmentation.shape_score,
+                                                                     segmentation.groups())
 
 
 def test_low_confidence_is_marked_uncertain(models):
