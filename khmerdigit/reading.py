@@ -33,7 +33,7 @@ class SplitWeights:
     confidence: float = 2.0
     whole: float = 1.0
     shape: float = 0.25
-    digit_bonus: float = 0.5
+    digit_bonus: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,15 @@ class Candidates:
     whole: np.ndarray  # P(one whole digit) for each candidate
     shape: np.ndarray  # shape score of each candidate
 
+    def scores(self, weights: SplitWeights) -> np.ndarray:
+        """Each candidate's score as one digit of a split."""
+        return (weights.confidence * np.log(np.maximum(self.probabilities.max(axis=1), 1e-9))
+                + weights.whole * np.log(np.maximum(self.whole, 1e-9)) + weights.shape * self.shape
+                + weights.digit_bonus)
+
     def best_split(self, weights: SplitWeights) -> list[int]:
         """Indices of the candidates, left to right, of the best-scoring split of the number."""
-        scores = (weights.confidence * np.log(np.maximum(self.probabilities.max(axis=1), 1e-9))
-                  + weights.whole * np.log(np.maximum(self.whole, 1e-9)) + weights.shape * self.shape
-                  + weights.digit_bonus)
+        scores = self.scores(weights)
         index = {group: i for i, group in enumerate(self.groups)}
         chain = best_split(self.segmentation, lambda a, b: float(scores[index[a, b]]), self.groups)
         return [index[group] for group in chain]

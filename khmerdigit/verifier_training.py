@@ -14,7 +14,7 @@ from khmerdigit.dataset import Track, no_track
 from khmerdigit.models import whole_digit_cnn
 from khmerdigit.training import SeededBatches, save_model
 from khmerdigit.verifier import verifier_metadata
-from khmerdigit.verifier_data import verifier_examples
+from khmerdigit.verifier_data import Reader, verifier_examples
 
 keras = import_keras()
 
@@ -47,20 +47,15 @@ class VerifierResult:
     epochs: int
 
 
-def train_verifier(pools: list[DigitPool], out: Path, numbers: int = 4000, epochs: int = 14, seed: int = 0,
-                   workers: int = os.cpu_count() or 1, track: Track = no_track) -> VerifierResult:
-    """Train the verifier on candidates from `numbers` composed numbers (a tenth held out) and save
-    it as `out` (.keras) with its metadata."""
-    valid_numbers = max(1, numbers // 10)
-    x, y = verifier_examples(pools, numbers - valid_numbers, seed, workers, track)
-    x_valid, y_valid = verifier_examples(pools, valid_numbers, seed + 1_000_003, workers, track)
-    set_seeds(seed)
-    model = whole_digit_cnn(keras)
+def fit_verifier(model, examples: tuple[np.ndarray, np.ndarray], valid: tuple[np.ndarray, np.ndarray], out: Path,
+                 epochs: int, learning_rate: float, seed: int) -> VerifierResult:
+    """Fit `model` (both kinds of mistake weighted alike), keep its best epoch on `valid`, save it as `out`."""
+    (x, y), (x_valid, y_valid) = examples, valid
     batches = FlippedBatches(x, y, 128, seed)
-    schedule = keras.optimizers.schedules.CosineDecay(2e-3, decay_steps=epochs * len(batches))
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=epochs * len(batches))
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss="binary_crossentropy", metrics=["accuracy"])
     whole_share = float(y.mean())
-    weights = {0: 0.5 / (1 - whole_share), 1: 0.5 / whole_share}  # both kinds of mistake count alike
+    weights = {0: 0.5 / (1 - whole_share), 1: 0.5 / whole_share}
     keep_best = keras.callbacks.EarlyStopping("val_loss", patience=epochs, restore_best_weights=True)  # never stops
     history = model.fit(batches, epochs=epochs, class_weight=weights, verbose=0,
                         validation_data=(x_valid.astype(np.float32), y_valid), callbacks=[keep_best])
@@ -70,3 +65,27 @@ def train_verifier(pools: list[DigitPool], out: Path, numbers: int = 4000, epoch
                                                    valid_accuracy=round(accuracy, 4)))
     return VerifierResult(Path(out), len(y), whole_share, accuracy, best_epoch + 1)
 
+
+def train_verifier(pools: list[DigitPool], out: Path, numbers: int = 4000, epochs: int = 14, seed: int = 0,
+                   workers: int = os.cpu_count() or 1, track: Track = no_track) -> VerifierResult:
+    """Train the verifier on candidates from `numbers` composed numbers (a tenth held out) and save
+    it as `out` (.keras) with its metadata."""
+    valid_numbers = max(1, numbers // 10)
+    examples = verifier_examples(pools, numbers - valid_numbers, seed, workers, track)
+    valid = verifier_examples(pools, valid_numbers, seed + 1_000_003, workers, track)
+    set_seeds(seed)
+    return fit_verifier(whole_digit_cnn(keras), examples, valid, out, epochs, 2e-3, seed)
+
+
+def refine_verifier(pools: list[DigitPool], reader: Reader, start: Path, out: Path, numbers: int = 3000,
+                    epochs: int = 6, seed: int = 0, workers: int = os.cpu_count() or 1,
+                    track: Track = no_track) -> VerifierResult:
+    """Second round: go on training the verifier `start` (.keras; `reader.verifier` is the same model
+    as .tflite) on fresh numbers that include the candidates the reader with it scores highest but
+    that are not whole digits; save it as `out`."""
+    valid_numbers = max(1, numbers // 10)
+    examples = verifier_examples(pools, numbers - valid_numbers, seed + 2_000_003, workers, track, reader)
+    valid = verifier_examples(pools, valid_numbers, seed + 3_000_003, workers, track, reader)
+    set_seeds(seed)
+    model = keras.saving.load_model(start, compile=False, safe_mode=True)
+    return fit_verifier(model, examples, valid, out, epochs, 5e-4, seed)

@@ -10,8 +10,9 @@ from khmerdigit.export import export_tflite
 from khmerdigit.predictor import BUNDLED_MODEL, Classifier
 from khmerdigit.segment import segment
 from khmerdigit.verifier import BUNDLED_VERIFIER, load_verifier
-from khmerdigit.verifier_data import MERGED, PART, WHOLE, candidate_match, digit_shares, verifier_examples
-from khmerdigit.verifier_training import train_verifier
+from khmerdigit.verifier_data import (HARD_NEGATIVES_PER_NUMBER, MERGED, PART, WHOLE, Reader, candidate_match,
+                                      digit_shares, number_examples, verifier_examples)
+from khmerdigit.verifier_training import refine_verifier, train_verifier
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,21 @@ def test_examples_are_seeded_and_the_same_with_worker_processes(pools):
         verifier_examples([{d: [] for d in range(10)}], 2)
 
 
+def test_a_reader_adds_hard_negatives(pools):
+    reader = Reader(BUNDLED_MODEL, BUNDLED_VERIFIER)
+    added = 0
+    for number in range(3):
+        x, y = number_examples(pools, (7, number))
+        x_hard, y_hard = number_examples(pools, (7, number), reader)
+        assert np.array_equal(x_hard[: len(x)], x) and np.array_equal(y_hard[: len(y)], y)
+        assert len(y_hard) - len(y) <= HARD_NEGATIVES_PER_NUMBER and not y_hard[len(y) :].any()
+        added += len(y_hard) - len(y)
+    assert added > 0
+    x, y = verifier_examples(pools, 3, seed=7, reader=reader)
+    x2, y2 = verifier_examples(pools, 3, seed=7, workers=2, reader=reader)
+    assert np.array_equal(x, x2) and np.array_equal(y, y2)
+
+
 def test_trained_verifier_saves_loads_and_exports(pools, tmp_path):
     result = train_verifier(pools, tmp_path / "verifier.keras", numbers=20, epochs=1, workers=1)
     assert result.examples > 0 and 0 < result.whole_share < 1 and result.epochs == 1
@@ -76,6 +92,11 @@ def test_trained_verifier_saves_loads_and_exports(pools, tmp_path):
     export_tflite(result.model, tmp_path / "verifier.tflite", quantize="float16")
     exported = load_verifier(tmp_path / "verifier.tflite").whole_probabilities(segmentation, groups)
     np.testing.assert_allclose(exported, whole, atol=0.02)
+
+    refined = refine_verifier(pools, Reader(BUNDLED_MODEL, tmp_path / "verifier.tflite"), result.model,
+                              tmp_path / "refined.keras", numbers=10, epochs=1, workers=1)
+    assert refined.examples > 0 and load_verifier(refined.model).whole_probabilities(segmentation, groups).shape == \
+        whole.shape
 
 
 def test_bundled_verifier_tells_whole_digits_from_other_candidates(pools):
