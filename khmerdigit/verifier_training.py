@@ -77,12 +77,12 @@ def train_verifier(pools: list[DigitPool], out: Path, numbers: int = 4000, epoch
     return fit_verifier(whole_digit_cnn(keras), examples, valid, out, epochs, 2e-3, seed)
 
 
-def refine_verifier(pools: list[DigitPool], reader: Reader, start: Path, out: Path, numbers: int = 3000,
+def refine_verifier(pools: list[DigitPool], reader: Reader, start: Path, out: Path, numbers: int = 1500,
                     epochs: int = 6, seed: int = 0, workers: int = os.cpu_count() or 1,
                     track: Track = no_track) -> VerifierResult:
-    """Second round: go on training the verifier `start` (.keras; `reader.verifier` is the same model
-    as .tflite) on fresh numbers that include the candidates the reader with it scores highest but
-    that are not whole digits; save it as `out`."""
+    """A round of hard-negative mining: go on training the verifier `start` (.keras; `reader.verifier`
+    is the same model as .tflite) on fresh numbers whose examples include the candidates the reader
+    scores highest but that are not whole digits; save it as `out`."""
     valid_numbers = max(1, numbers // 10)
     examples = verifier_examples(pools, numbers - valid_numbers, seed + 2_000_003, workers, track, reader)
     valid = verifier_examples(pools, valid_numbers, seed + 3_000_003, workers, track, reader)

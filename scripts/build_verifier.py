@@ -64,5 +64,6 @@ def main() -> None:
     export_tflite(model, args.out, quantize="float16")
     out.print(f"wrote {args.out} from {model} in {time.perf_counter() - started:.0f} s")
 
+
 if __name__ == "__main__":
     main()
