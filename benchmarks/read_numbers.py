@@ -24,15 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 from khmerdigit import percent
 from khmerdigit.compose import compose_number, split_digits, stroke_digits
 from khmerdigit.console import print_wide, simple_table, track
 from khmerdigit.dataset import prepare
 from khmerdigit.predictor import Classifier, load_classifier
-from khmerdigit.preprocess import ink_map, preprocess
+from khmerdigit.preprocess import preprocess
 from khmerdigit.reading import read_number
+from khmerdigit.segment import digit_crop, segment, shear_rows
 from khmerdigit.verifier import Verifier, load_verifier
 
 
@@ -48,14 +48,11 @@ def edit_distance(a: str, b: str) -> int:
 
 
 def read_with_true_cuts(gray: np.ndarray, masks: list[np.ndarray], classifier: Classifier) -> str:
-    """The number as read if every digit were cut out perfectly: the classifier's share of the errors."""
-    ink = ink_map(gray)
-    crops = []
-    for mask in masks:
-        rows, cols = np.nonzero(mask)
-        window = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
-        crops.append(preprocess(1.0 - np.where(ndimage.binary_dilation(mask, iterations=2), ink, 0.0)[window],
-                                classifier.config))
+    """The number as read if every digit were cut out perfectly (cropped as `read_number` crops its
+    candidates): the classifier's share of the errors."""
+    segmentation = segment(gray)
+    crops = [preprocess(digit_crop(segmentation.upright, shear_rows(mask, segmentation.shifts)), classifier.config)
+             for mask in masks]
     return "".join(str(label) for label in classifier.probabilities(np.stack(crops)).argmax(axis=1))
 
 

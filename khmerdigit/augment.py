@@ -58,6 +58,26 @@ def stroke_width(ink: np.ndarray, pixels: int) -> np.ndarray:
     return changed if changed.max() > 0.3 else ink  # never erase a thin digit entirely
 
 
+def break_stroke(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Erase a short piece of one stroke, like a pen lifted mid-stroke."""
+    mask = ink > 0.5
+    rows, cols = np.nonzero(mask)
+    if rows.size == 0:
+        return ink
+    depth = ndimage.distance_transform_edt(mask)
+    pick = rng.integers(rows.size)
+    radius = 1.5 * depth[max(0, rows[pick] - 3) : rows[pick] + 4, max(0, cols[pick] - 3) : cols[pick] + 4].max() + 1
+    yy, xx = np.indices(ink.shape)
+    return np.where((yy - rows[pick]) ** 2 + (xx - cols[pick]) ** 2 <= radius**2, 0.0, ink)
+
+
+def low_resolution(ink: np.ndarray, scale: float) -> np.ndarray:
+    """Shrink by `scale` and enlarge back: the blocky, blurred strokes of a digit written or scanned small."""
+    small = (max(2, round(ink.shape[1] * scale)), max(2, round(ink.shape[0] * scale)))
+    image = Image.fromarray(ink.astype(np.float32), "F")
+    return np.asarray(image.resize(small, Image.Resampling.BILINEAR).resize(image.size, Image.Resampling.BILINEAR))
+
+
 def on_paper(ink: np.ndarray, rng: np.random.Generator, invert: bool = False, noise: float = 0.0,
              unevenness: float = 0.0, contrast: float = 1.0) -> np.ndarray:
     """Ink map -> grayscale image: ink on a (possibly uneven) background, with optional noise."""
@@ -88,8 +108,12 @@ def distort(gray: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -
     if rng.random() < 0.5 * s:
         ink = elastic(ink, rng, alpha=rng.uniform(1, 4))
     ink = stroke_width(ink, int(rng.choice([-1, 0, 0, 1, 2, 3])) if rng.random() < s else 0)
+    if rng.random() < 0.15 * s:
+        ink = break_stroke(ink, rng)
     if rng.random() < 0.3 * s:
         ink = ndimage.gaussian_filter(ink, rng.uniform(0.5, 1.5))
+    elif rng.random() < 0.3 * s:
+        ink = low_resolution(ink, rng.uniform(0.3, 0.6))
     gray = on_paper(np.clip(ink, 0, 1), rng, invert=rng.random() < 0.25 * s,
                     noise=rng.uniform(0, 0.08) * s, unevenness=rng.uniform(0, 0.3) * s,
                     contrast=rng.uniform(0.6, 1.0))

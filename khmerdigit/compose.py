@@ -15,7 +15,7 @@ from PIL import Image
 from scipy import ndimage
 
 from khmerdigit import NUM_CLASSES
-from khmerdigit.augment import affine, on_paper
+from khmerdigit.augment import affine, break_stroke, on_paper
 from khmerdigit.dataset import labelled_files
 from khmerdigit.preprocess import INK_THRESHOLD, as_gray, ink_map, remove_specks
 from khmerdigit.strokes import render_digit
@@ -28,17 +28,6 @@ def ink_box(ink: np.ndarray) -> np.ndarray:
     """Crop an ink map to its ink."""
     rows, cols = np.nonzero(ink > INK_THRESHOLD)
     return ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-
-
-def break_stroke(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Erase a short piece of one stroke, like a pen lifted mid-stroke."""
-    mask = ink > 0.5
-    depth = ndimage.distance_transform_edt(mask)
-    rows, cols = np.nonzero(mask)
-    pick = rng.integers(rows.size)
-    radius = 1.5 * depth[max(0, rows[pick] - 3) : rows[pick] + 4, max(0, cols[pick] - 3) : cols[pick] + 4].max() + 1
-    yy, xx = np.indices(ink.shape)
-    return np.where((yy - rows[pick]) ** 2 + (xx - cols[pick]) ** 2 <= radius**2, 0.0, ink)
 
 
 def digit_ink(ink: np.ndarray, height: float, slant: float, rng: np.random.Generator) -> np.ndarray:

@@ -187,6 +187,20 @@ def cut_paths(cost: np.ndarray, rows: list[int]) -> np.ndarray:
     return np.concatenate(paths)
 
 
+def soft_ink(ink: np.ndarray, mask: np.ndarray, box: Box) -> np.ndarray:
+    """The ink of `mask`'s pixels and of faint pixels around them, cut to `box`."""
+    window = (slice(box.top, box.bottom), slice(box.left, box.right))
+    return np.where(ndimage.binary_dilation(mask[window], iterations=SOFT_INK), ink[window], 0.0)
+
+
+def digit_crop(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The ink of one digit's pixels (`mask`) alone, as dark ink on white, on a square with a margin."""
+    box = mask_box(mask)
+    side = round(max(box.width, box.height) * 1.25) + 2
+    top, left = (side - box.height) // 2, (side - box.width) // 2
+    return 1.0 - np.pad(soft_ink(ink, mask, box), ((top, side - box.height - top), (left, side - box.width - left)))
+
+
 @dataclass
 class Segmentation:
     """A number's ink (deslanted) with the cuts that may separate its digits.
@@ -230,19 +244,17 @@ class Segmentation:
         """All the number's ink pixels (specks and ruling removed) in the image's own frame."""
         return self.mask(0, self.count - 1)
 
-    def soft_ink(self, mask: np.ndarray, box: Box) -> np.ndarray:
-        """The ink of `mask`'s pixels and of faint pixels around them, cut to `box`."""
-        window = (slice(box.top, box.bottom), slice(box.left, box.right))
-        return np.where(ndimage.binary_dilation(mask[window], iterations=SOFT_INK), self.ink[window], 0.0)
+    @cached_property
+    def upright(self) -> np.ndarray:
+        """The cleaned ink, deslanted (the frame of `rows` and `cols`)."""
+        return shear_rows(self.ink, self.shifts)
 
     def crop(self, a: int, b: int) -> np.ndarray:
-        """The ink between cuts a and b alone, as dark ink on white, on a square with a margin."""
-        mask = self.mask(a, b)
-        box = mask_box(mask)
-        ink = self.soft_ink(mask, box)
-        side = round(max(box.width, box.height) * 1.25) + 2
-        top, left = (side - box.height) // 2, (side - box.width) // 2
-        return 1.0 - np.pad(ink, ((top, side - box.height - top), (left, side - box.width - left)))
+        """The ink between cuts a and b alone, deslanted, as the classifier sees a digit (see `digit_crop`)."""
+        inside = self.pixels(a, b)
+        mask = np.zeros(self.upright.shape, bool)
+        mask[self.rows[inside], self.cols[inside]] = True
+        return digit_crop(self.upright, mask)
 
     def context(self, a: int, b: int, size: int) -> np.ndarray:
         """What the whole-digit verifier sees of the ink between cuts a and b: a square CONTEXT_WIDTH digit
@@ -252,7 +264,7 @@ class Segmentation:
         side = max(2, round(CONTEXT_WIDTH * self.digit_height))
         top, left = (box.top + box.bottom - side) // 2, (box.left + box.right - side) // 2
         window = Box(left, top, left + side, top + side)
-        own = self.soft_ink(mask, box)
+        own = soft_ink(self.ink, mask, box)
         others = np.where(self.kept & ~mask, self.ink, 0.0)
         channels = [paste(own, box, window), paste(others, Box(0, 0, *others.shape[::-1]), window)]
         return np.stack([resize(channel, size) for channel in channels], axis=-1)
