@@ -86,6 +86,28 @@ def test_touching_pair_is_split(pair):
     assert len(found) == 3 and all(overlap(a, b) > 0.75 for a, b in zip(found, boxes)), (found, boxes)
 
 
+def test_candidates_are_cut_out_upright():
+    gray, _ = compose([7, 4, 0], [14, 14])
+    ink = 1.0 - gray
+    height = ink.shape[0]
+    shifts = np.round((height - 1 - np.arange(height)) * 0.4).astype(int)  # slant: the top leans right
+    slanted = np.zeros((height, ink.shape[1] + shifts.max()), np.float32)
+    for row, shift in enumerate(shifts):
+        slanted[row, shift : shift + ink.shape[1]] = ink[row]
+
+    def first_digit(gray):
+        segmentation = segment(gray)
+        chain = best_split(segmentation, segmentation.shape_score, segmentation.groups())
+        assert len(chain) == 3
+        ink_columns = np.flatnonzero((1.0 - segmentation.crop(*chain[0]) > 0.25).any(axis=0))
+        return segmentation.box(*chain[0]).width, np.ptp(ink_columns) + 1
+
+    upright_box, upright_crop = first_digit(gray)
+    slanted_box, slanted_crop = first_digit(1.0 - slanted)
+    assert slanted_box >= upright_box + 8  # the slanted ៧ is wider in the image...
+    assert abs(slanted_crop - upright_crop) <= 2  # ...but the classifier gets it upright
+
+
 def test_specks_and_dots_are_ignored():
     gray, boxes = compose([5, 8, 0], [12, 12])
     for row, col in [(2, 5), (gray.shape[0] - 3, 40), (4, gray.shape[1] - 6), (gray.shape[0] // 2, boxes[0].right + 6)]:
