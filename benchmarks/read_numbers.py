@@ -1,7 +1,9 @@
-"""Reading-whole-numbers benchmark: exact-number and per-digit accuracy of `read_number`.
+"""Reading-whole-numbers benchmark: exact-number and per-digit accuracy of `read_number` (with the
+bundled models, line reader included unless `--cuts-only`).
 
     python benchmarks/read_numbers.py [--real ../shared/data/khmer-digits-real] [--numbers 100]
-                                      [--model FILE] [--verifier FILE] [--workdir build/read-bench] [--seed 0]
+                                      [--model FILE] [--verifier FILE] [--line-model FILE] [--cuts-only]
+                                      [--workdir build/read-bench] [--seed 0]
 
 Composes seeded images of 4-digit and 2-10 digit numbers from held-out real digits (the test
 split of `prepare(REAL, seed=0)`, which neither bundled model trained on) and from freshly
@@ -22,6 +24,7 @@ import argparse
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -31,6 +34,7 @@ from khmerdigit.console import print_wide, simple_table, track
 from khmerdigit.dataset import prepare
 from khmerdigit.predictor import Classifier, load_classifier
 from khmerdigit.preprocess import preprocess
+from khmerdigit.line_reader import LineReader, load_line_reader
 from khmerdigit.reading import read_number
 from khmerdigit.segment import digit_crop, segment, shear_rows
 from khmerdigit.verifier import Verifier, load_verifier
@@ -78,8 +82,9 @@ class Score:
                 f"{1000 * self.seconds / self.numbers:.0f}"]
 
 
-def score(classifier: Classifier, verifier: Verifier, pool: dict[int, list[np.ndarray]], lengths: tuple[int, int],
-          touching: float, numbers: int, rng: np.random.Generator) -> Score:
+def score(classifier: Classifier, verifier: Verifier, line_reader: Optional[LineReader],
+          pool: dict[int, list[np.ndarray]], lengths: tuple[int, int], touching: float, numbers: int,
+          rng: np.random.Generator) -> Score:
     """Read `numbers` composed numbers; exact-number and per-digit (1 - edit distance / length) accuracy."""
     result = Score()
     for _ in track(range(numbers), f"{lengths[0]}-{lengths[1]} digits, touching {touching:.0%}"):
@@ -87,7 +92,7 @@ def score(classifier: Classifier, verifier: Verifier, pool: dict[int, list[np.nd
         gray, masks = compose_number([pool[d][rng.integers(len(pool[d]))] for d in labels], touching, rng)
         truth = "".join(map(str, labels))
         start = time.perf_counter()
-        reading = read_number(gray, classifier, verifier)
+        reading = read_number(gray, classifier, verifier, line_reader=line_reader)
         result.seconds += time.perf_counter() - start
         read = reading.arabic
         result.numbers += 1
@@ -114,11 +119,14 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("build/read-bench"))
     parser.add_argument("--model", type=Path, help="Model file (default: the bundled model).")
     parser.add_argument("--verifier", type=Path, help="Whole-digit verifier (default: the bundled one).")
+    parser.add_argument("--line-model", type=Path, help="Line reader (default: the bundled one).")
+    parser.add_argument("--cuts-only", action="store_true", help="Read without the line reader.")
     parser.add_argument("--numbers", type=int, default=100, help="Numbers per table row.")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
     classifier, verifier = load_classifier(args.model), load_verifier(args.verifier)
+    line_reader = None if args.cuts_only else load_line_reader(args.line_model)
     rng = np.random.default_rng(args.seed)
     synthetic = stroke_digits(50, np.random.default_rng([args.seed, 1]))
     pools = {"real (held out)": real_pool(args.real, args.workdir), "synthetic": synthetic}
@@ -127,12 +135,14 @@ def main() -> None:
     for source, pool in pools.items():
         for lengths in ((4, 4), (2, 10)):
             for spacing, touching in spacings.items():
-                result = score(classifier, verifier, pool, lengths, touching, args.numbers, rng)
+                result = score(classifier, verifier, line_reader, pool, lengths, touching, args.numbers, rng)
                 length = f"{lengths[0]}" if lengths[0] == lengths[1] else f"{lengths[0]}-{lengths[1]}"
                 rows.append([source, length, spacing, *result.row()])
     header = ["digits from", "length", "spacing", "numbers", "exact number", "per digit", "exact, true cuts",
               "misread flagged", "right flagged", "ms/number"]
-    print_wide(simple_table(f"Reading whole numbers with {classifier.path.name} (seed {args.seed})", header, rows))
+    readers = "cuts only" if line_reader is None else f"with {line_reader.path.name}"
+    print_wide(simple_table(f"Reading whole numbers with {classifier.path.name}, {readers} (seed {args.seed})", header,
+                            rows))
 
 
 if __name__ == "__main__":

@@ -274,6 +274,10 @@ def read(
     strict: bool = typer.Option(False, help="Exit with code 2 if any digit is uncertain."),
     verifier_path: Optional[Path] = typer.Option(None, "--verifier", dir_okay=False,
                                                  help="Whole-digit verifier model (default: the bundled one)."),
+    line_model: Optional[Path] = typer.Option(None, "--line-model", dir_okay=False,
+                                              help="Line-reader model (default: the bundled one)."),
+    use_line_reader: bool = typer.Option(True, "--line-reader/--cuts-only",
+                                         help="Let the line reader count and read the digits too, or use the cuts alone."),
 ) -> None:
     """Read whole handwritten numbers: find the digits, classify each, print the number with confidences and boxes."""
     import json
@@ -286,15 +290,18 @@ def read(
     from khmerdigit.predictor import load_classifier
     from khmerdigit.preprocess import BadImageError
     from khmerdigit.reading import DEFAULT_THRESHOLD, draw_debug, read_number
+    from khmerdigit.line_reader import load_line_reader
     from khmerdigit.verifier import load_verifier
 
     classifier, verifier = load_classifier(model, run), load_verifier(verifier_path)
+    line_reader = load_line_reader(line_model) if use_line_reader else None
     paths, missing = expand_image_paths(images)
     paths = list(paths)
     records, failed, uncertain = [], 0, False
     for path in track(paths, "Reading"):
         try:
-            reading = read_number(path, classifier, verifier, DEFAULT_THRESHOLD if threshold is None else threshold)
+            reading = read_number(path, classifier, verifier, DEFAULT_THRESHOLD if threshold is None else threshold,
+                                  line_reader=line_reader)
         except BadImageError as error:
             problem = str(error)
         else:

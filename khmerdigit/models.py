@@ -95,3 +95,25 @@ def whole_digit_cnn(keras):
     x = keras.layers.Dropout(0.3)(x)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="whole_digit")(x)
     return keras.Model(inputs, outputs, name="whole_digit")
+
+
+LINE_INPUT = (24, 256, 1)  # a whole number's ink, deslanted, 24 pixels high (khmerdigit.line_reader.line_image)
+LINE_COLUMNS = LINE_INPUT[1] // 4  # the line reader says what each 4-pixel column of its input shows
+
+
+def line_cnn(keras):
+    """The line reader used by `read`: for each 4-pixel column of a whole number, P(no digit, ០ ... ៩),
+    read with CTC (`khmerdigit.line_reader`); ~235k parameters."""
+    inputs = keras.Input(LINE_INPUT, name="line")
+    x = inputs
+    for filters, pool in ((16, (2, 2)), (32, (2, 2)), (64, (2, 1)), (64, None)):
+        x = conv_block(keras, x, filters)
+        if pool:
+            x = keras.layers.MaxPooling2D(pool)(x)
+    x = keras.layers.Permute((2, 1, 3))(x)  # columns first
+    x = keras.layers.Reshape((LINE_COLUMNS, -1))(x)
+    for dilation in (1, 2, 4):  # each column sees its neighbours' features, up to a digit away and more
+        x = keras.layers.Conv1D(128, 3, padding="same", dilation_rate=dilation, activation="relu")(x)
+        x = keras.layers.Dropout(0.1)(x)
+    outputs = keras.layers.Dense(1 + NUM_CLASSES, activation="softmax", name="columns")(x)
+    return keras.Model(inputs, outputs, name="line_reader")

@@ -3,21 +3,27 @@
 Each candidate digit (the ink between two cuts from `khmerdigit.segment`) goes through the one
 shared `preprocess` and the classifier, and the whole-digit verifier (`khmerdigit.verifier`) judges
 whether it is one whole digit. The split of the number into digits is the one whose digits are
-most likely whole, most confidently classified and most digit-like in shape.
+most likely whole, most confidently classified and most digit-like in shape. With the line reader
+(`khmerdigit.line_reader`), which reads the whole number without cuts, the split must have as many
+digits as it reads, each scored also by how likely the classifier finds the digit the line reader
+put there; each digit's label and confidence then come from both models' probabilities.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
+
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from khmerdigit import KHMER_GLYPHS
 from khmerdigit.fileio import atomic_path, display_path
+from khmerdigit.line_reader import LineReader
 from khmerdigit.predictor import Classifier
 from khmerdigit.preprocess import ImageSource, as_gray, preprocess
-from khmerdigit.segment import Box, Segmentation, best_split, segment
+from khmerdigit.segment import Box, Segmentation, best_split, best_split_of_length, segment
 from khmerdigit.verifier import Verifier
 
 DEFAULT_THRESHOLD = 0.9  # digits the classifier is less sure of than this are marked uncertain
@@ -34,6 +40,7 @@ class SplitWeights:
     whole: float = 1.0
     shape: float = 0.25
     digit_bonus: float = 1.0
+    line_digit: float = 2.0  # with the line reader: times the classifier's log-probability of its digit
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,16 @@ class Candidates:
         index = {group: i for i, group in enumerate(self.groups)}
         chain = best_split(self.segmentation, lambda a, b: float(scores[index[a, b]]), self.groups)
         return [index[group] for group in chain]
+
+    def best_split_for(self, weights: SplitWeights, digits: list[int]) -> Optional[list[int]]:
+        """Like `best_split`, with one candidate for each of `digits` (the line reader's reading), each
+        also scored by the classifier's log-probability of that digit; None if no split has that many."""
+        scores = self.scores(weights)[:, None] + weights.line_digit * np.log(
+            np.maximum(self.probabilities[:, digits], 1e-9))
+        index = {group: i for i, group in enumerate(self.groups)}
+        chain = best_split_of_length(self.segmentation, lambda a, b, k: float(scores[index[a, b], k]), self.groups,
+                                     len(digits))
+        return None if chain is None else [index[group] for group in chain]
 
 
 def score_candidates(segmentation: Segmentation, groups: list[tuple[int, int]], classifier: Classifier,
@@ -116,8 +133,10 @@ class NumberReading:
 
 
 def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
-                threshold: float = DEFAULT_THRESHOLD, weights: SplitWeights = SplitWeights()) -> NumberReading:
-    """Read the handwritten number (one line of digits, any length) in an image."""
+                threshold: float = DEFAULT_THRESHOLD, weights: SplitWeights = SplitWeights(),
+                line_reader: Optional[LineReader] = None) -> NumberReading:
+    """Read the handwritten number (one line of digits, any length) in an image; with a `line_reader`,
+    split it into as many digits as that reads (unless no split has that many)."""
     gray = as_gray(source)
     name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
     size = (gray.shape[1], gray.shape[0])
@@ -126,11 +145,21 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
     if not groups:
         return NumberReading(name, (), threshold, size)
     candidates = score_candidates(segmentation, groups, classifier, verifier)
+    chain, line_probabilities = None, None
+    if line_reader is not None:
+        line_digits, line_probabilities = line_reader.read(segmentation)
+        chain = candidates.best_split_for(weights, line_digits) if line_digits else None
+    if chain is None:
+        chain, line_probabilities = candidates.best_split(weights), None
     digits = []
-    for index in candidates.best_split(weights):
-        row, (a, b) = candidates.probabilities[index], candidates.groups[index]
+    for position, index in enumerate(chain):
+        row = candidates.probabilities[index]
+        if line_probabilities is not None:  # both models' evidence
+            row = row * line_probabilities[position]
+            row = row / max(float(row.sum()), 1e-12)
         label, confidence = int(row.argmax()), float(row.max())
-        digits.append(DigitReading(label, confidence, segmentation.box(a, b), confidence < threshold))
+        digits.append(DigitReading(label, confidence, segmentation.box(*candidates.groups[index]),
+                                   confidence < threshold))
     return NumberReading(name, tuple(digits), threshold, size)
 
 

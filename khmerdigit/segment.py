@@ -5,14 +5,15 @@ top-to-bottom cuts are drawn along low-ink paths: through the gaps between digit
 the joints of digits that touch (cuts that split the ink nearly alike are merged). Every pair of
 nested cuts encloses a candidate digit (so the strokes of a broken digit can stay together), and
 `best_split` picks the chain of cuts whose digits score best: from their shape alone
-(`digit_boxes`), or together with the classifier and the whole-digit verifier (`khmerdigit.reading`).
+(`digit_boxes`), or together with the classifier and the whole-digit verifier (`khmerdigit.reading`);
+`best_split_of_length` does the same for a given number of digits (the line reader's count).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 from PIL import Image
@@ -317,6 +318,27 @@ def best_split(segmentation: Segmentation, score: Callable[[int, int], float],
     while cut > 0:
         chain.append((int(previous[cut]), cut))
         cut = previous[cut]
+    return chain[::-1]
+
+
+def best_split_of_length(segmentation: Segmentation, score: Callable[[int, int, int], float],
+                         groups: list[tuple[int, int]], length: int) -> Optional[list[tuple[int, int]]]:
+    """Like `best_split`, but with exactly `length` digits, `score(a, b, k)` scoring (a, b) as digit k;
+    None when no chain of cuts holds that many."""
+    best = np.full((length + 1, segmentation.count), -np.inf)
+    best[0, 0] = 0.0
+    previous = np.zeros((length + 1, segmentation.count), int)
+    for a, b in sorted(groups):
+        for k in range(1, length + 1):
+            total = best[k - 1, a] + score(a, b, k - 1)
+            if total > best[k, b]:
+                best[k, b], previous[k, b] = total, a
+    if not np.isfinite(best[length, -1]):
+        return None
+    chain, cut = [], segmentation.count - 1
+    for k in range(length, 0, -1):
+        chain.append((int(previous[k, cut]), cut))
+        cut = previous[k, cut]
     return chain[::-1]
 
 

@@ -179,8 +179,14 @@ def test_cli_json_debug_image_strict_and_bad_files(tmp_path):
         assert set(digit["box"]) == {"x", "y", "width", "height"}
     assert Image.open(tmp_path / "debug-number.png").size[0] > gray.shape[1]
 
-    result = runner.invoke(app, ["read", str(image), "--threshold", "1", "--strict"])
+    result = runner.invoke(app, ["read", str(image), "--threshold", "1", "--strict", "--cuts-only"])
     assert result.exit_code == 2 and "uncertain" in result.stdout and "៦០៨" in result.stdout
 
     result = runner.invoke(app, ["read", str(image), "--verifier", str(tmp_path / "missing.tflite")])
     assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "verifier model not found" in result.stderr
+
+    result = runner.invoke(app, ["read", str(image), "--line-model", str(tmp_path / "missing.tflite")])
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "line-reader model not found" in result.stderr
+    result = runner.invoke(app, ["read", str(image), "--cuts-only", "--line-model", str(tmp_path / "missing.tflite"),
+                                 "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)[0]["arabic"] == "608"  # no line reader needed

@@ -1,0 +1,52 @@
+"""Rebuild the bundled line reader khmerdigit/assets/line.tflite from scratch.
+
+    python scripts/build_line_reader.py [--real ../shared/data/khmer-digits-real] [--numbers 24000]
+                                        [--epochs 12] [--workdir build/line-reader]
+                                        [--out khmerdigit/assets/line.tflite]
+
+Numbers are composed from pen-stroke digits, font digits and the real development set's train
+split (the same split as the bundled digit model's, so its test split stays held out for
+benchmarks/read_numbers.py). Run from a checkout with khmerdigit installed (pip install -e ".[dev]").
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from khmerdigit.compose import font_digits, split_digits, stroke_digits
+from khmerdigit.console import out, track
+from khmerdigit.dataset import prepare
+from khmerdigit.export import export_tflite
+from khmerdigit.line_training import train_line_reader
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--real", type=Path, default=Path("../shared/data/khmer-digits-real"))
+    parser.add_argument("--numbers", type=int, default=24000, help="Composed numbers to train on (a twentieth validates).")
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--workdir", type=Path, default=Path("build/line-reader"))
+    parser.add_argument("--out", type=Path, default=Path("khmerdigit/assets/line.tflite"))
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    started = time.perf_counter()
+    rng = np.random.default_rng(args.seed)
+    prepared = args.workdir / "real-prepared"
+    if not prepared.exists():
+        prepare(args.real, prepared, seed=0, track=track)
+    pools = [stroke_digits(300, rng), font_digits(150, rng), split_digits(prepared, "train")]
+    model = args.workdir / "line.keras"
+    result = train_line_reader(pools, model, args.numbers, args.epochs, seed=args.seed, track=track)
+    out.print(f"{result.numbers:,} numbers, best epoch {result.epochs}, held-out numbers read exactly "
+              f"{result.valid_exact:.1%}")
+    export_tflite(model, args.out, quantize="float16")
+    out.print(f"wrote {args.out} from {model} in {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""The line reader: CTC decoding, its input, examples and training, the bundled model, and `read` with it."""
+
+import numpy as np
+import pytest
+
+from khmerdigit import KhmerDigitError
+from khmerdigit.compose import stroke_digits
+from khmerdigit.export import export_tflite
+from khmerdigit.line_reader import best_path, line_examples, line_image, load_line_reader
+from khmerdigit.line_training import train_line_reader
+from khmerdigit.models import LINE_INPUT
+from khmerdigit.predictor import BUNDLED_MODEL, load_classifier
+from khmerdigit.reading import SplitWeights, read_number, score_candidates
+from khmerdigit.segment import segment
+from khmerdigit.verifier import load_verifier
+from tests.test_read import assert_boxes, compose
+
+
+def test_best_path_collapses_runs_and_skips_blanks():
+    columns = [0, 3, 3, 0, 3, 5, 5, 0, 1]  # class 0 is "no digit", class k + 1 is digit k
+    probabilities = np.full((len(columns), 11), 0.01)
+    probabilities[np.arange(len(columns)), columns] = 0.9
+    probabilities[2, 3], probabilities[2, 8] = 0.95, 0.04  # the first ២'s most likely column
+    digits, shares = best_path(probabilities)
+    assert digits == [2, 2, 4, 0]  # a blank between two runs of ២ keeps both
+    assert shares.shape == (4, 10) and np.allclose(shares.sum(axis=1), 1)
+    assert shares[0, 7] > 3 * shares[1, 7]  # each digit's probabilities come from its own best column
+    assert best_path(np.eye(11)[[0, 0, 0]])[0] == []
+
+
+def test_line_image_is_the_whole_number_at_a_fixed_height():
+    gray, _ = compose([3, 1, 4], [10, 14])
+    line = line_image(segment(gray))
+    assert line.shape == LINE_INPUT[:2]
+    rows, cols = (np.flatnonzero((line > 0.5).any(axis=axis)) for axis in (1, 0))
+    assert rows.min() >= 1 and rows.max() <= LINE_INPUT[0] - 2  # a margin above and below
+    assert cols.min() <= 6 and cols.max() < LINE_INPUT[1] // 2  # left-aligned, not stretched
+    np.testing.assert_allclose(line_image(segment(1.0 - gray)), line, atol=0.1)  # either polarity
+    assert not line_image(segment(np.ones((30, 90), np.float32))).any()
+
+
+@pytest.fixture(scope="module")
+def pools():
+    return [stroke_digits(4, np.random.default_rng(3))]
+
+
+def test_line_examples_are_seeded_and_labelled(pools):
+    x, y = line_examples(pools, 4, seed=5)
+    x2, y2 = line_examples(pools, 4, seed=5, workers=2)
+    assert x.shape == (4, *LINE_INPUT[:2]) and np.array_equal(x, x2) and np.array_equal(y, y2)
+    lengths = (y >= 0).sum(axis=1)
+    assert ((lengths >= 2) & (lengths <= 10)).all()
+    assert all((row[:n] >= 0).all() and (row[n:] == -1).all() for row, n in zip(y, lengths))
+
+
+def test_trained_line_reader_saves_loads_and_exports(pools, tmp_path):
+    result = train_line_reader(pools, tmp_path / "line.keras", numbers=40, epochs=1, workers=1)
+    assert result.epochs == 1 and 0 <= result.valid_exact <= 1
+    line = line_image(segment(compose([2, 5], [12])[0]))[None, ..., None]
+    probabilities = load_line_reader(result.model).runner(line)
+    assert probabilities.shape == (1, LINE_INPUT[1] // 4, 11) and np.allclose(probabilities.sum(axis=-1), 1, atol=1e-3)
+    export_tflite(result.model, tmp_path / "line.tflite", quantize="float16")
+    np.testing.assert_allclose(load_line_reader(tmp_path / "line.tflite").runner(line), probabilities, atol=0.02)
+    with pytest.raises(KhmerDigitError, match="not a line model"):
+        load_line_reader(BUNDLED_MODEL)
+
+
+def test_bundled_line_reader_reads_composed_numbers():
+    reader = load_line_reader()
+    for labels, gaps in [([3, 1, 4, 5, 9], [10, 16, None, 12]), ([6, 0, 8, 2, 7, 1], [12, 14, None, 9, 11])]:
+        assert reader.read(segment(compose(labels, gaps)[0]))[0] == labels
+
+
+@pytest.fixture(scope="module")
+def models():
+    return load_classifier(), load_verifier()
+
+
+def test_read_with_the_line_reader(models):
+    gray, boxes = compose([4, 1, 0, 7], [None, 12, None])
+    reading = read_number(gray, *models, line_reader=load_line_reader())
+    assert reading.arabic == "4107" and not reading.uncertain
+    assert_boxes([d.box for d in reading.digits], boxes, tolerance=4)
+
+    segmentation = segment(gray)
+    candidates = score_candidates(segmentation, segmentation.groups(), *models)
+    weights = SplitWeights()
+    assert len(candidates.best_split_for(weights, [4, 1, 0])) == 3  # as many digits as the line reader reads
+    assert candidates.best_split_for(weights, [1] * segmentation.count) is None  # more than the cuts allow
