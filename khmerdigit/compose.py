@@ -16,7 +16,7 @@ from scipy import ndimage
 
 from khmerdigit import NUM_CLASSES
 from khmerdigit.augment import affine, break_stroke, on_paper
-from khmerdigit.dataset import labelled_files
+from khmerdigit.dataset import Track, labelled_files, no_track, prepare
 from khmerdigit.preprocess import INK_THRESHOLD, as_gray, ink_map, remove_specks
 from khmerdigit.strokes import render_digit
 from khmerdigit.synth import find_fonts, render_font_digit
@@ -154,3 +154,13 @@ def split_digits(prepared: Path, split: str) -> DigitPool:
     for sample in labelled_files(Path(prepared), split).samples:
         pool[sample.label].append(ink_map(as_gray(sample.path)))
     return pool
+
+
+def training_pools(real: Path, workdir: Path, rng: np.random.Generator, track: Track = no_track) -> list[DigitPool]:
+    """The digits the verifier and the line reader compose their training numbers from: pen-stroke
+    digits, font digits and the train split of `prepare(real, seed=0)` (the bundled digit model's
+    split, so its test split stays held out), prepared in `workdir` once."""
+    prepared = workdir / "real-prepared"
+    if not prepared.exists():
+        prepare(real, prepared, seed=0, track=track)
+    return [stroke_digits(300, rng), font_digits(150, rng), split_digits(prepared, "train")]

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from khmerdigit.compose import font_digits, split_digits, stroke_digits
+from khmerdigit.compose import training_pools
 from khmerdigit.console import out, track
-from khmerdigit.dataset import prepare
 from khmerdigit.export import export_tflite
 from khmerdigit.line_training import train_line_reader
 
@@ -36,10 +35,7 @@ def main() -> None:
 
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
-    prepared = args.workdir / "real-prepared"
-    if not prepared.exists():
-        prepare(args.real, prepared, seed=0, track=track)
-    pools = [stroke_digits(300, rng), font_digits(150, rng), split_digits(prepared, "train")]
+    pools = training_pools(args.real, args.workdir, rng, track)
     model = args.workdir / "line.keras"
     result = train_line_reader(pools, model, args.numbers, args.epochs, seed=args.seed, track=track)
     out.print(f"{result.numbers:,} numbers, best epoch {result.epochs}, held-out numbers read exactly "

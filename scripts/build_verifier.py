@@ -22,9 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from khmerdigit.compose import font_digits, split_digits, stroke_digits
+from khmerdigit.compose import training_pools
 from khmerdigit.console import out, track
-from khmerdigit.dataset import prepare
 from khmerdigit.export import export_tflite
 from khmerdigit.predictor import BUNDLED_MODEL
 from khmerdigit.verifier_data import Reader
@@ -44,10 +43,7 @@ def main() -> None:
 
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
-    prepared = args.workdir / "real-prepared"
-    if not prepared.exists():
-        prepare(args.real, prepared, seed=0, track=track)
-    pools = [stroke_digits(300, rng), font_digits(150, rng), split_digits(prepared, "train")]
+    pools = training_pools(args.real, args.workdir, rng, track)
     model = args.workdir / "round-1.keras"
     if not model.exists():
         train_verifier(pools, model, args.numbers, seed=args.seed, track=track)
