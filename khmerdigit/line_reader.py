@@ -23,7 +23,7 @@ from khmerdigit import KhmerDigitError, __version__
 from khmerdigit.compose import DigitPool, compose_number
 from khmerdigit.dataset import Track, no_track
 from khmerdigit.models import LINE_INPUT
-from khmerdigit.predictor import ASSETS, METADATA_FORMAT, KerasRunner, LiteRTRunner, load_model_metadata
+from khmerdigit.predictor import ASSETS, METADATA_FORMAT, checked_metadata, model_runner
 from khmerdigit.segment import Segmentation, mask_box, segment, soft_ink
 
 BUNDLED_LINE_MODEL = ASSETS / "line.tflite"
@@ -82,10 +82,9 @@ class LineReader:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.metadata = load_model_metadata(self.path, LINE_TASK)
-        if self.metadata.get("input_shape") != list(LINE_INPUT) or self.metadata.get("line_margin") != LINE_MARGIN:
-            raise KhmerDigitError(f"{self.path} was made for another version of the line reader's input")
-        self.runner = LiteRTRunner(self.path) if self.path.suffix == ".tflite" else KerasRunner(self.path)
+        self.metadata = checked_metadata(self.path, LINE_TASK, {"input_shape": list(LINE_INPUT),
+                                                                "line_margin": LINE_MARGIN}, "line reader")
+        self.runner = model_runner(self.path)
 
     def read(self, segmentation: Segmentation) -> tuple[list[int], np.ndarray]:
         """The digits of the segmented number as the line reader reads them, and for each its

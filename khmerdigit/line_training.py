@@ -44,7 +44,7 @@ class LineResult:
     epochs: int
 
 
-def train_line_reader(pools: list[DigitPool], out: Path, numbers: int = 24000, epochs: int = 12, seed: int = 0,
+def train_line_reader(pools: list[DigitPool], out: Path, numbers: int = 32000, epochs: int = 24, seed: int = 0,
                       workers: int = os.cpu_count() or 1, track: Track = no_track) -> LineResult:
     """Train the line reader on `numbers` composed numbers (a twentieth held out), keep its best epoch
     and save it as `out` (.keras) with its metadata."""

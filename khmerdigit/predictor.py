@@ -144,6 +144,19 @@ class LiteRTRunner:
         return (out.astype(np.float32) - zero) * scale if self.output["dtype"] != np.float32 else out
 
 
+def model_runner(path: Path) -> Union[KerasRunner, LiteRTRunner]:
+    """The runtime for a model file: LiteRT for .tflite, Keras otherwise."""
+    return LiteRTRunner(path) if path.suffix == ".tflite" else KerasRunner(path)
+
+
+def checked_metadata(path: Path, task: str, expected: dict, name: str) -> dict:
+    """A `task` model's metadata, which must hold the `expected` values its input was made with."""
+    metadata = load_model_metadata(path, task)
+    if any(metadata.get(key) != value for key, value in expected.items()):
+        raise KhmerDigitError(f"{path} was made for another version of the {name}'s input")
+    return metadata
+
+
 @dataclass
 class Prediction:
     """One image's result: `label` is None and `error` set when the image could not be read."""
@@ -165,7 +178,7 @@ class Classifier:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.metadata, self.config = read_metadata(self.path)
-        self.runner = LiteRTRunner(self.path) if self.path.suffix == ".tflite" else KerasRunner(self.path)
+        self.runner = model_runner(self.path)
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Preprocessed batch (n, size, size, 1) -> probabilities (n, 10)."""

@@ -16,7 +16,7 @@ import numpy as np
 
 from khmerdigit import KhmerDigitError, __version__
 from khmerdigit.models import VERIFIER_INPUT
-from khmerdigit.predictor import ASSETS, METADATA_FORMAT, KerasRunner, LiteRTRunner, load_model_metadata
+from khmerdigit.predictor import ASSETS, METADATA_FORMAT, checked_metadata, model_runner
 from khmerdigit.segment import CONTEXT_WIDTH, Segmentation
 
 BUNDLED_VERIFIER = ASSETS / "verifier.tflite"
@@ -34,11 +34,9 @@ class Verifier:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.metadata = load_model_metadata(self.path, VERIFIER_TASK)
-        if self.metadata.get("input_shape") != list(VERIFIER_INPUT) or \
-                self.metadata.get("context_width") != CONTEXT_WIDTH:
-            raise KhmerDigitError(f"{self.path} was made for another version of the verifier's input")
-        self.runner = LiteRTRunner(self.path) if self.path.suffix == ".tflite" else KerasRunner(self.path)
+        self.metadata = checked_metadata(self.path, VERIFIER_TASK, {"input_shape": list(VERIFIER_INPUT),
+                                                                    "context_width": CONTEXT_WIDTH}, "verifier")
+        self.runner = model_runner(self.path)
 
     def whole_probabilities(self, segmentation: Segmentation, groups: list[tuple[int, int]]) -> np.ndarray:
         """For each candidate (a, b): the probability that it is exactly one whole digit."""

@@ -1,12 +1,15 @@
 """The line reader: CTC decoding, its input, examples and training, the bundled model, and `read` with it."""
 
+import json
+import shutil
+
 import numpy as np
 import pytest
 
 from khmerdigit import KhmerDigitError
 from khmerdigit.compose import stroke_digits
 from khmerdigit.export import export_tflite
-from khmerdigit.line_reader import best_path, line_examples, line_image, load_line_reader
+from khmerdigit.line_reader import BUNDLED_LINE_MODEL, best_path, line_examples, line_image, load_line_reader
 from khmerdigit.line_training import train_line_reader
 from khmerdigit.models import LINE_INPUT
 from khmerdigit.predictor import BUNDLED_MODEL, load_classifier
@@ -63,6 +66,17 @@ def test_trained_line_reader_saves_loads_and_exports(pools, tmp_path):
     np.testing.assert_allclose(load_line_reader(tmp_path / "line.tflite").runner(line), probabilities, atol=0.02)
     with pytest.raises(KhmerDigitError, match="not a line model"):
         load_line_reader(BUNDLED_MODEL)
+
+
+def test_a_line_model_made_for_another_input_is_refused(tmp_path):
+    model = tmp_path / "line.tflite"
+    shutil.copy(BUNDLED_LINE_MODEL, model)
+    metadata = json.loads(BUNDLED_LINE_MODEL.with_suffix(".json").read_text())
+    model.with_suffix(".json").write_text(json.dumps({**metadata, "line_margin": 0.3}))
+    with pytest.raises(KhmerDigitError, match="another version of the line reader's input"):
+        load_line_reader(model)
+    model.with_suffix(".json").write_text(json.dumps(metadata))
+    assert load_line_reader(model).metadata == metadata
 
 
 def test_bundled_line_reader_reads_composed_numbers():
