@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from khmerdigit.augment import break_stroke, distort, low_resolution
-from khmerdigit.preprocess import ink_map
-from tests.conftest import digit_image
+from khmerdigit.data.augment import break_stroke, distort, low_resolution
+from khmerdigit.runtime.preprocess import ink_map
+from tests.helpers import digit_image
 
 
 def ink_of(label: int) -> np.ndarray:
@@ -41,3 +41,97 @@ def test_distort_is_seeded():
     first, again = (distort(gray, np.random.default_rng(7)) for _ in range(2))
     assert np.array_equal(first, again)
     assert not np.array_equal(first, distort(gray, np.random.default_rng(8)))
+
+
+# capture conditions ------------------------------------------------------------------------------
+
+from scipy import ndimage  # noqa: E402
+
+from khmerdigit.data.augment import (PERTURBATIONS, motion_blur, neighbour_bits, perspective, photo,  # noqa: E402
+                                     ruled_lines, scan, screen, shadow, to_work_ink)
+
+
+def work_ink(label: int = 2) -> np.ndarray:
+    return to_work_ink(np.asarray(digit_image(label, size=64), np.float32) / 255.0)
+
+
+def test_screen_is_thin_light_strokes_on_a_dark_background():
+    ink = work_ink()
+    for seed in range(5):
+        gray = screen(ink, np.random.default_rng(seed), margin=False)
+        background, strokes = np.median(gray), gray[ink > 0.9]
+        assert background < 0.6 and strokes.mean() > background + 0.2  # light on dark
+        bright = gray > (background + strokes.max()) / 2
+        assert bright.sum() < 0.8 * (ink > 0.5).sum()  # thinner than the pen was
+
+
+def test_screenshot_margin_is_a_frame_of_another_shade():
+    gray = screen(work_ink(), np.random.default_rng(0), margin=True)
+    assert np.ptp(gray[0]) < 0.05 and np.ptp(gray[:, 0]) < 0.05  # uniform frame
+    assert abs(gray[0, 0] - np.median(gray[30:60, 30:60])) > 0.0
+
+
+def test_photo_paper_is_gray_with_darker_ink():
+    ink = work_ink()
+    for seed in range(5):
+        gray = photo(ink, np.random.default_rng(seed))
+        paper, strokes = np.median(gray[ink < 0.05]), np.median(gray[ink > 0.9])
+        assert 0.3 < paper < 0.97 and strokes < paper - 0.1
+
+
+def test_shadow_darkens_part_of_the_page_smoothly():
+    mult = shadow((64, 64), np.random.default_rng(2), depth=0.4)
+    assert mult.max() <= 1.0 and mult.min() >= 0.6 - 1e-6 and np.ptp(mult) > 0.05
+    assert np.abs(np.diff(mult, axis=0)).max() < 0.2 and np.abs(np.diff(mult, axis=1)).max() < 0.2
+
+
+def test_ruled_and_squared_lines_cross_the_image():
+    white = np.ones((96, 96), np.float32)
+    ruled = ruled_lines(white, np.random.default_rng(0), strength=0.4)
+    for col in (5, 48, 90):  # every column crosses the same few lines
+        assert 2 <= ndimage.label(ruled[:, col] < 0.9)[1] <= 6
+    assert ((ruled < 0.9).mean(axis=0) < 0.5).all()  # no vertical lines
+    squared = ruled_lines(white, np.random.default_rng(0), squared=True, strength=0.4)
+    assert ((squared < 0.9).mean(axis=0) > 0.9).any()  # vertical lines too
+
+
+def test_perspective_and_motion_blur_keep_the_ink_roughly():
+    ink = work_ink(5)
+    for changed in (perspective(ink, np.random.default_rng(1), 0.08), motion_blur(ink, np.random.default_rng(1), 5)):
+        assert changed.shape == ink.shape
+        assert 0.6 < changed.sum() / ink.sum() < 1.4 and not np.array_equal(changed, ink)
+    blurred = motion_blur(ink, np.random.default_rng(1), 5)
+    assert (blurred > 0.05).sum() > 1.2 * (ink > 0.05).sum()  # smeared over more pixels
+
+
+def test_neighbour_bits_add_ink_only_at_an_edge():
+    ink = work_ink(3)
+    bits = neighbour_bits(ink, np.random.default_rng(4))
+    added = bits - ink
+    assert (added >= 0).all() and added.sum() > 0
+    cols = np.flatnonzero(added.max(axis=0) > 0.3)
+    assert cols.max() < 0.25 * ink.shape[1] or cols.min() > 0.75 * ink.shape[1]
+
+
+def test_scan_is_white_paper_dark_ink():
+    ink = work_ink()
+    gray = scan(ink, np.random.default_rng(0))
+    assert np.median(gray[ink < 0.05]) > 0.95 and np.median(gray[ink > 0.9]) < 0.3
+
+
+def test_named_capture_conditions_exist_and_change_the_image():
+    gray = np.asarray(digit_image(7, size=64), np.float32) / 255.0
+    for name in ("photo", "photo, shadow", "screen", "screenshot", "ruled paper", "squared paper", "scan",
+                 "motion blur", "perspective", "neighbour bits", "photo, low contrast", "jpeg"):
+        out = PERTURBATIONS[name](gray, np.random.default_rng(0))
+        assert out.ndim == 2 and 0 <= out.min() and out.max() <= 1, name
+        assert out.shape[0] >= 64
+
+
+def test_distort_draws_paper_photo_and_screen_captures():
+    gray = np.asarray(digit_image(9, size=64), np.float32) / 255.0
+    rng = np.random.default_rng(0)
+    outs = [distort(gray, rng) for _ in range(60)]
+    medians = np.array([np.median(o) for o in outs])
+    assert (medians < 0.35).any() and (medians > 0.9).any() and ((medians > 0.4) & (medians < 0.85)).any()
+    assert all(o.dtype == np.float32 and o.shape == outs[0].shape for o in outs)
