@@ -16,13 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from khmerdigit import NUM_CLASSES, percent
-from khmerdigit.augment import PERTURBATIONS
-from khmerdigit.console import out, simple_table, track
-from khmerdigit.dataset import labelled_files, prepare
-from khmerdigit.evaluation import compute_metrics
-from khmerdigit.predictor import BUNDLED_MODEL, Classifier
-from khmerdigit.preprocess import as_gray
-from khmerdigit.synth import synthesize
+from khmerdigit.cli.console import out, simple_table, track
+from khmerdigit.data.augment import PERTURBATIONS
+from khmerdigit.data.dataset import labelled_files, prepare
+from khmerdigit.data.synth import synthesize
+from khmerdigit.evaluate.metrics import compute_metrics
+from khmerdigit.runtime.classifier import Classifier
+from khmerdigit.runtime.preprocess import as_gray
+from khmerdigit.runtime.registry import BUNDLED_MODEL
 
 
 def accuracy(classifier: Classifier, grays: list[np.ndarray], labels: np.ndarray) -> dict:
@@ -31,7 +32,7 @@ def accuracy(classifier: Classifier, grays: list[np.ndarray], labels: np.ndarray
 
 
 def train_run(data: list[Path], model: str, project: Path, name: str, epochs: int) -> Path:
-    from khmerdigit.training import TrainConfig, train
+    from khmerdigit.train.trainer import TrainConfig, train
 
     config = TrainConfig(data=[str(d) for d in data], model=model, epochs=epochs, patience=8,
                          project=str(project), name=name)

@@ -1,43 +1,42 @@
-"""Reading-whole-numbers benchmark: exact-number and per-digit accuracy of `read_number` (with the
-bundled models, line reader included unless `--cuts-only`).
+"""Reading-whole-numbers benchmark: exact-number and per-digit accuracy of `read` (with the bundled
+models) next to a connected-components baseline, on numbers composed from digits by writers the
+models never saw.
 
-    python benchmarks/read_numbers.py [--real ../shared/data/khmer-digits-real] [--numbers 100]
-                                      [--model FILE] [--verifier FILE] [--line-model FILE] [--cuts-only]
-                                      [--workdir build/read-bench] [--seed 0]
+    python benchmarks/read_numbers.py [--multiwriter ../shared/data/khmer-digits-multiwriter]
+                                      [--numbers 100] [--model FILE] [--cuts-only] [--seed 0]
 
-Composes seeded images of 4-digit and 2-10 digit numbers from held-out real digits (the test
-split of `prepare(REAL, seed=0)`, which neither bundled model trained on) and from freshly
-drawn pen-stroke digits (seeded apart from the verifier's training digits), with uneven
+Composes seeded images of 4-digit and 2-10 digit numbers from the multi-writer set's `valid/`
+digits (three writers no model trained on) and from freshly drawn pen-stroke digits, with uneven
 spacing, slant, size and baseline jitter, broken strokes, ruling lines, specks, noise, uneven
-paper and either polarity. Spacing "clean": gaps between
-all digits; "touching pairs": each pair of neighbours touches with probability 1/2 (at least one
-pair does); "all touching": every pair touches. Touching digits overlap by a pixel or two where
-they come closest, or are joined by a short stroke. "exact, true cuts" reads the same images
-with each digit cut out perfectly: what the classifier alone gets right. "misread flagged": the
-share of misread numbers with a digit marked uncertain (confidence below 0.9); "right flagged":
-the share of correctly read numbers with one.
+paper and either polarity. Spacing "clean": gaps between all digits; "touching pairs": each pair
+of neighbours touches with probability 1/2 (at least one pair does). Condition "photo": the image
+is then photographed (gray uneven paper with a shadow, defocus, low contrast, JPEG).
+"exact, true cuts": the same images with each digit cut out perfectly (what the classifier alone
+gets right). "misread flagged": share of misread numbers marked uncertain (number confidence below
+the threshold); "right flagged": share of correctly read numbers marked uncertain. The baseline
+reads every connected piece of ink as one digit with the same classifier.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable
 
 import numpy as np
+from PIL import Image
+from scipy import ndimage
 
-from khmerdigit import percent
-from khmerdigit.compose import compose_number, split_digits, stroke_digits
-from khmerdigit.console import print_wide, simple_table, track
-from khmerdigit.dataset import prepare
-from khmerdigit.predictor import Classifier, load_classifier
-from khmerdigit.preprocess import preprocess
-from khmerdigit.line_reader import LineReader, load_line_reader
-from khmerdigit.reading import read_number
-from khmerdigit.segment import digit_crop, segment, shear_rows
-from khmerdigit.verifier import Verifier, load_verifier
+from khmerdigit import defaults, percent
+from khmerdigit.cli.console import print_wide, simple_table, track
+from khmerdigit.data.compose import compose_number, split_digits, stroke_digits
+from khmerdigit.reading.reader import NumberReader, load_number_reader
+from khmerdigit.reading.segment import digit_crop, segment, shear_rows
+from khmerdigit.runtime.classifier import Classifier
+from khmerdigit.runtime.preprocess import INK_THRESHOLD, ink_map, preprocess, remove_specks
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -52,12 +51,39 @@ def edit_distance(a: str, b: str) -> int:
 
 
 def read_with_true_cuts(gray: np.ndarray, masks: list[np.ndarray], classifier: Classifier) -> str:
-    """The number as read if every digit were cut out perfectly (cropped as `read_number` crops its
-    candidates): the classifier's share of the errors."""
+    """The number as read if every digit were cut out perfectly (cropped as `read` crops digits)."""
     segmentation = segment(gray)
     crops = [preprocess(digit_crop(segmentation.upright, shear_rows(mask, segmentation.shifts)), classifier.config)
              for mask in masks]
     return "".join(str(label) for label in classifier.probabilities(np.stack(crops)).argmax(axis=1))
+
+
+def baseline_read(gray: np.ndarray, classifier: Classifier) -> tuple[str, bool]:
+    """The simplest reader: every connected piece of ink, left to right, is one digit; uncertain when the
+    product of the digits' confidences is below the default threshold."""
+    ink = remove_specks(ink_map(gray))
+    components, count = ndimage.label(ink > INK_THRESHOLD, np.ones((3, 3), bool))
+    if count == 0:
+        return "", True
+    regions = sorted(ndimage.find_objects(components), key=lambda region: region[1].start)
+    crops = np.stack([preprocess(1.0 - ink[region], classifier.config) for region in regions])
+    probabilities = classifier.probabilities(crops)
+    read = "".join(str(label) for label in probabilities.argmax(axis=1))
+    return read, float(np.prod(probabilities.max(axis=1))) < defaults.THRESHOLD
+
+
+def photographed(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The composed number as a phone photo: gray paper with a shadow, defocus, lower contrast, JPEG."""
+    rows, cols = np.mgrid[0 : gray.shape[0], 0 : gray.shape[1]] / max(gray.shape)
+    angle = rng.uniform(0, 2 * np.pi)
+    shadow = 1.0 - rng.uniform(0.1, 0.35) * np.clip(np.cos(angle) * rows + np.sin(angle) * cols, 0, 1)
+    paper = rng.uniform(0.55, 0.8)
+    photo = ndimage.gaussian_filter(gray, rng.uniform(0.6, 1.4))
+    photo = (paper * (0.35 + 0.65 * photo)) * shadow + rng.normal(0, 0.02, gray.shape)
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(np.clip(photo, 0, 1) * 255).astype(np.uint8)).save(buffer, "JPEG",
+                                                                               quality=int(rng.integers(30, 70)))
+    return np.asarray(Image.open(buffer), np.float32) / 255.0
 
 
 @dataclass
@@ -69,9 +95,19 @@ class Score:
     exact_true_cuts: int = 0
     digits: int = 0
     digit_errors: int = 0
-    misread_flagged: int = 0  # misread numbers with a digit marked uncertain
-    right_flagged: int = 0  # correctly read numbers with a digit marked uncertain
-    seconds: float = 0.0
+    misread_flagged: int = 0  # misread numbers marked uncertain
+    right_flagged: int = 0  # correctly read numbers marked uncertain
+    seconds: list[float] = field(default_factory=list)
+
+    def add(self, read: str, truth: str, uncertain: bool, seconds: float, true_cuts: str) -> None:
+        self.numbers += 1
+        self.exact += read == truth
+        self.misread_flagged += read != truth and uncertain
+        self.right_flagged += read == truth and uncertain
+        self.exact_true_cuts += true_cuts == truth
+        self.digits += len(truth)
+        self.digit_errors += min(len(truth), edit_distance(read, truth))
+        self.seconds.append(seconds)
 
     def row(self) -> list[str]:
         misread = self.numbers - self.exact
@@ -79,70 +115,63 @@ class Score:
                 percent(self.exact_true_cuts / self.numbers),
                 percent(self.misread_flagged / misread) if misread else "-",
                 percent(self.right_flagged / self.exact) if self.exact else "-",
-                f"{1000 * self.seconds / self.numbers:.0f}"]
+                f"{1000 * float(np.median(self.seconds)):.0f}", f"{1000 * float(np.mean(self.seconds)):.0f}"]
 
 
-def score(classifier: Classifier, verifier: Verifier, line_reader: Optional[LineReader],
-          pool: dict[int, list[np.ndarray]], lengths: tuple[int, int], touching: float, numbers: int,
-          rng: np.random.Generator) -> Score:
-    """Read `numbers` composed numbers; exact-number and per-digit (1 - edit distance / length) accuracy."""
-    result = Score()
+Condition = Callable[[np.ndarray, np.random.Generator], np.ndarray]
+
+
+def score_row(reader: NumberReader, pool: dict[int, list[np.ndarray]], lengths: tuple[int, int], touching: float,
+              condition: Condition, numbers: int, seed: list[int]) -> tuple[Score, Score]:
+    """`read` and the baseline on the same `numbers` composed numbers."""
+    rng = np.random.default_rng(seed)
+    ours, baseline = Score(), Score()
     for _ in track(range(numbers), f"{lengths[0]}-{lengths[1]} digits, touching {touching:.0%}"):
         labels = rng.integers(0, 10, int(rng.integers(lengths[0], lengths[1] + 1)))
         gray, masks = compose_number([pool[d][rng.integers(len(pool[d]))] for d in labels], touching, rng)
+        gray = condition(gray, rng)
         truth = "".join(map(str, labels))
+        true_cuts = read_with_true_cuts(gray, masks, reader.classifier)
         start = time.perf_counter()
-        reading = read_number(gray, classifier, verifier, line_reader=line_reader)
-        result.seconds += time.perf_counter() - start
-        read = reading.arabic
-        result.numbers += 1
-        result.exact += read == truth
-        result.misread_flagged += read != truth and reading.uncertain
-        result.right_flagged += read == truth and reading.uncertain
-        result.exact_true_cuts += read_with_true_cuts(gray, masks, classifier) == truth
-        result.digits += len(truth)
-        result.digit_errors += min(len(truth), edit_distance(read, truth))
-    return result
-
-
-def real_pool(real: Path, workdir: Path) -> dict[int, list[np.ndarray]]:
-    """Ink maps of the held-out real digits: the test split of prepare(REAL, seed=0)."""
-    prepared = workdir / "real-prepared"
-    if not prepared.exists():
-        prepare(real, prepared, seed=0, track=track)
-    return split_digits(prepared, "test")
+        reading = reader.read(gray)
+        ours.add(reading.arabic, truth, reading.uncertain, time.perf_counter() - start, true_cuts)
+        start = time.perf_counter()
+        read, uncertain = baseline_read(gray, reader.classifier)
+        baseline.add(read, truth, uncertain, time.perf_counter() - start, true_cuts)
+    return ours, baseline
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--real", type=Path, default=Path("../shared/data/khmer-digits-real"))
-    parser.add_argument("--workdir", type=Path, default=Path("build/read-bench"))
-    parser.add_argument("--model", type=Path, help="Model file (default: the bundled model).")
-    parser.add_argument("--verifier", type=Path, help="Whole-digit verifier (default: the bundled one).")
-    parser.add_argument("--line-model", type=Path, help="Line reader (default: the bundled one).")
-    parser.add_argument("--cuts-only", action="store_true", help="Read without the line reader.")
+    parser.add_argument("--multiwriter", type=Path, default=Path("../shared/data/khmer-digits-multiwriter"))
+    parser.add_argument("--model", type=Path, help="Digit model file (default: the bundled model).")
+    parser.add_argument("--cuts-only", action="store_true", help="Read touching digits without the line reader.")
     parser.add_argument("--numbers", type=int, default=100, help="Numbers per table row.")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    classifier, verifier = load_classifier(args.model), load_verifier(args.verifier)
-    line_reader = None if args.cuts_only else load_line_reader(args.line_model)
-    rng = np.random.default_rng(args.seed)
-    synthetic = stroke_digits(50, np.random.default_rng([args.seed, 1]))
-    pools = {"real (held out)": real_pool(args.real, args.workdir), "synthetic": synthetic}
-    spacings = {"clean": 0.0, "touching pairs": 0.5, "all touching": 1.0}
+    reader = load_number_reader(args.model, use_line_reader=not args.cuts_only)
+    pools = {"multi-writer valid": split_digits(args.multiwriter, "valid"),
+             "synthetic": stroke_digits(50, np.random.default_rng([args.seed, 1]))}
+    as_written: Condition = lambda gray, rng: gray  # noqa: E731
     rows = []
     for source, pool in pools.items():
         for lengths in ((4, 4), (2, 10)):
-            for spacing, touching in spacings.items():
-                result = score(classifier, verifier, line_reader, pool, lengths, touching, args.numbers, rng)
-                length = f"{lengths[0]}" if lengths[0] == lengths[1] else f"{lengths[0]}-{lengths[1]}"
-                rows.append([source, length, spacing, *result.row()])
-    header = ["digits from", "length", "spacing", "numbers", "exact number", "per digit", "exact, true cuts",
-              "misread flagged", "right flagged", "ms/number"]
-    readers = "cuts only" if line_reader is None else f"with {line_reader.path.name}"
-    print_wide(simple_table(f"Reading whole numbers with {classifier.path.name}, {readers} (seed {args.seed})", header,
-                            rows))
+            for spacing, touching in {"clean": 0.0, "touching pairs": 0.5}.items():
+                conditions = {"as written": as_written}
+                if source != "synthetic" and lengths == (4, 4):
+                    conditions["photo"] = photographed
+                for condition_name, condition in conditions.items():
+                    seed = [args.seed, len(rows)]
+                    ours, baseline = score_row(reader, pool, lengths, touching, condition, args.numbers, seed)
+                    length = f"{lengths[0]}" if lengths[0] == lengths[1] else f"{lengths[0]}-{lengths[1]}"
+                    for name, result in (("read", ours), ("baseline", baseline)):
+                        rows.append([source, length, spacing, condition_name, name, *result.row()])
+    header = ["digits from", "length", "spacing", "condition", "reader", "numbers", "exact number", "per digit",
+              "exact, true cuts", "misread flagged", "right flagged", "median ms", "mean ms"]
+    touching_reader = "cuts only" if reader.line_reader is None else f"cuts and {reader.line_reader.path.name}"
+    print_wide(simple_table(f"Reading whole numbers with {reader.classifier.path.name} (touching digits: "
+                            f"{touching_reader}; seed {args.seed})", header, rows))
 
 
 if __name__ == "__main__":

@@ -13,12 +13,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.fuzz when run as a script
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for fuzz when run as a script
 
-from khmerdigit.console import out, simple_table  # noqa: E402
-from khmerdigit.predictor import BUNDLED_MODEL  # noqa: E402
-from tests.fuzz.corpus import make_corpus  # noqa: E402
-from tests.fuzz.harness import run_harness  # noqa: E402
+from fuzz.corpus import make_corpus  # noqa: E402
+from fuzz.harness import run_harness  # noqa: E402
+from khmerdigit.cli.console import out, simple_table  # noqa: E402
+from khmerdigit.runtime.registry import BUNDLED_MODEL  # noqa: E402
 
 
 def main() -> None:

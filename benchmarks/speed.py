@@ -18,11 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from khmerdigit import percent
-from khmerdigit.console import out, simple_table
-from khmerdigit.dataset import labelled_files, load_arrays, prepare
-from khmerdigit.export import export_tflite
-from khmerdigit.predictor import BUNDLED_MODEL, Classifier
-from khmerdigit.strokes import render_digit
+from khmerdigit.cli.console import out, simple_table
+from khmerdigit.data.dataset import labelled_files, load_arrays, prepare
+from khmerdigit.data.strokes import render_digit
+from khmerdigit.runtime.classifier import Classifier
+from khmerdigit.runtime.registry import BUNDLED_MODEL
+from khmerdigit.train.export import export_tflite
 
 BATCH = 256
 
@@ -60,7 +61,7 @@ def main() -> None:
 
     one = work / "one.png"
     render_digit(3, np.random.default_rng(0)).save(one)
-    cli = [sys.executable, "-m", "khmerdigit.cli"]
+    cli = [sys.executable, "-m", "khmerdigit.cli.app"]
     tf_import = wall_time([sys.executable, "-c", "import tensorflow"])
     predict_cold = wall_time([*cli, "predict", str(one)])
     help_time = wall_time([*cli, "--help"])

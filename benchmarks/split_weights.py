@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from khmerdigit.compose import compose_number, stroke_digits
-from khmerdigit.console import print_wide, simple_table, track
-from khmerdigit.predictor import load_classifier
-from khmerdigit.reading import Candidates, SplitWeights, score_candidates
-from khmerdigit.segment import segment
-from khmerdigit.verifier import load_verifier
+from khmerdigit.cli.console import print_wide, simple_table, track
+from khmerdigit.data.compose import compose_number, stroke_digits
+from khmerdigit.reading.reader import Candidates, SplitWeights, score_candidates
+from khmerdigit.reading.segment import segment
+from khmerdigit.reading.verifier import load_verifier
+from khmerdigit.runtime.classifier import load_classifier
 
 SPACINGS = {"clean": 0.0, "pairs touch": 0.5, "all touch": 1.0}
 GRID = {"confidence": (0.5, 1.0, 2.0), "whole": (1.0, 2.0, 4.0), "shape": (0.25, 0.5, 1.0),

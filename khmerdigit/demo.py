@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from khmerdigit.dataset import Track, labelled_files, no_track, prepare
-from khmerdigit.evaluation import evaluate
-from khmerdigit.predictor import Classifier
-from khmerdigit.report import build_report
+from khmerdigit.data.dataset import labelled_files, prepare
+from khmerdigit.data.synth import synthesize
+from khmerdigit.evaluate.metrics import evaluate
+from khmerdigit.evaluate.report import build_report
+from khmerdigit.progress import Track, no_track
 from khmerdigit.runs import new_run_dir
-from khmerdigit.synth import synthesize
+from khmerdigit.runtime.classifier import Classifier
 
 
 @dataclass
@@ -23,7 +24,7 @@ class DemoResult:
 def run_demo(workdir: Path, per_class: int = 150, epochs: int = 15, track: Track = no_track,
              reporter=None, seed: int = 0) -> DemoResult:
     """synth -> prepare -> train (default model) -> evaluate (test split) -> report, all inside `workdir`."""
-    from khmerdigit.training import Reporter, TrainConfig, train
+    from khmerdigit.train.trainer import Reporter, TrainConfig, train
 
     workdir = new_run_dir(Path(workdir).parent, Path(workdir).name)
     synthesize(workdir / "raw", per_class=per_class, seed=seed, track=track)

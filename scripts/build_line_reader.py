@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from khmerdigit.compose import training_pools
-from khmerdigit.console import out, track
-from khmerdigit.export import export_tflite
-from khmerdigit.line_training import train_line_reader
+from khmerdigit.cli.console import out, track
+from khmerdigit.data.compose import training_pools
+from khmerdigit.train.export import export_tflite
+from khmerdigit.train.line import train_line_reader
 
 
 def main() -> None:

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from khmerdigit.compose import training_pools
-from khmerdigit.console import out, track
-from khmerdigit.export import export_tflite
-from khmerdigit.predictor import BUNDLED_MODEL
-from khmerdigit.verifier_data import Reader
-from khmerdigit.verifier_training import refine_verifier, train_verifier
+from khmerdigit.cli.console import out, track
+from khmerdigit.data.compose import training_pools
+from khmerdigit.runtime.registry import BUNDLED_MODEL
+from khmerdigit.train.export import export_tflite
+from khmerdigit.train.verifier import refine_verifier, train_verifier
+from khmerdigit.train.verifier_data import Reader
 
 
 def main() -> None:

@@ -11,8 +11,8 @@ import numpy as np
 from PIL import Image
 
 from khmerdigit import KHMER_GLYPHS
-from khmerdigit.augment import on_paper
-from khmerdigit.strokes import render_digit
+from khmerdigit.data.augment import on_paper
+from khmerdigit.data.strokes import render_digit
 
 OUT = Path(__file__).resolve().parents[1] / "sample_images"
 

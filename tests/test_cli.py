@@ -5,19 +5,12 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
-from khmerdigit.cli import app
-from tests.conftest import digit_image, make_class_folders, tree_hashes
-
-runner = CliRunner()
+from tests.helpers import digit_image, make_class_folders, run, tree_hashes
 
 
-def run(*args):
-    return runner.invoke(app, [str(a) for a in args])
-
-
-@pytest.mark.parametrize("command", ["", "prepare", "train", "evaluate", "predict", "report", "synth", "demo"])
+@pytest.mark.parametrize("command", ["", "prepare", "synth", "train", "export", "demo", "evaluate", "report", "predict",
+                                     "read"])
 def test_help_does_not_import_tensorflow(command):
     code = ("import sys\nfrom khmerdigit.cli import app\n"
             f"sys.argv = ['khmerdigit', *{command.split()!r}, '--help']\n"
@@ -42,15 +35,16 @@ def test_full_pipeline_through_the_cli(tmp_path):
     assert "total" in result.stdout and "broken.png" in result.stderr
     assert tree_hashes(raw) == before
 
+    taken = tmp_path / "runs" / "tiny"
+    taken.mkdir(parents=True)
+    (taken / "notes.txt").write_text("an older run")
     result = run("train", "--data", tmp_path / "prepared", "--epochs", "1", "--batch-size", "32",
                  "--project", tmp_path / "runs", "--name", "tiny")
     assert result.exit_code == 0, result.output
-    run_dir = tmp_path / "runs" / "tiny"
+    assert (taken / "notes.txt").read_text() == "an older run" and not (taken / "best.keras").exists()  # never overwritten
+    run_dir = tmp_path / "runs" / "tiny-2"
     for name in ("best.keras", "best.json", "last.keras", "history.csv", "args.json", "summary.txt"):
         assert (run_dir / name).is_file(), name
-    again = run("train", "--data", tmp_path / "prepared", "--epochs", "1", "--project", tmp_path / "runs",
-                "--name", "tiny")
-    assert again.exit_code == 0 and (tmp_path / "runs" / "tiny-2" / "best.keras").is_file()  # never overwritten
 
     result = run("evaluate", tmp_path / "prepared", "--run", run_dir)
     assert result.exit_code == 0, result.output
@@ -77,7 +71,7 @@ def test_full_pipeline_through_the_cli(tmp_path):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 4 and rows[0]["digit"].isdigit()
 
-    result = run("report", run_dir, tmp_path / "runs" / "tiny-2", "--out", tmp_path / "report")
+    result = run("report", run_dir, "--out", tmp_path / "report")
     assert result.exit_code == 0, result.output
     assert "paper (published)" in result.stdout and "95.1%" in result.stdout
     assert (tmp_path / "report" / "curves.png").is_file() and (tmp_path / "report" / "report.md").is_file()
@@ -94,4 +88,4 @@ def test_bad_input_is_one_line_on_stderr(tmp_path):
     result = run("train", "--data", tmp_path / "missing")
     assert result.exit_code == 1 and "does not exist" in result.stderr
     result = run("prepare", tmp_path, "--split", "1/2")
-    assert result.exit_code == 1 and "--split" in result.stderr
+    assert result.exit_code == 2 and "--split" in result.stderr  # a bad option value is a usage error

@@ -1,6 +1,6 @@
 import numpy as np
 
-from khmerdigit.evaluation import compute_metrics
+from khmerdigit.evaluate.metrics import compute_metrics
 
 
 def test_metrics_from_known_predictions():
@@ -22,3 +22,19 @@ def test_missing_classes_are_reported_not_crashing():
     assert metrics["per_class"][0]["accuracy"] is None
     assert metrics["per_class"][9]["support"] == 0 and metrics["per_class"][9]["precision"] == 0.0
     assert len(metrics["confusion_matrix"]) == 10
+
+
+def test_temperature_scaling_undoes_overconfidence():
+    from khmerdigit.evaluate.calibration import expected_calibration_error, fit_temperature, risk_coverage
+    from khmerdigit.runtime.classifier import with_temperature
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 2, (4000, 10))
+    honest = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    labels = np.array([rng.choice(10, p=row) for row in honest])  # labels drawn from the honest probabilities
+    overconfident = with_temperature(honest, 1 / 3)
+    assert abs(fit_temperature(overconfident, labels) - 3) < 0.3
+    assert expected_calibration_error(overconfident, labels) > 0.15 > 0.03 > expected_calibration_error(honest, labels)
+    accepted, errors = risk_coverage(honest, labels, threshold=0.9)
+    confident = honest.max(1) >= 0.9
+    assert accepted == confident.mean() and errors == (honest.argmax(1) != labels)[confident].mean()

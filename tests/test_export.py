@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 
 from khmerdigit import KhmerDigitError
-from khmerdigit.dataset import labelled_files, load_arrays
-from khmerdigit.export import export_tflite
-from khmerdigit.predictor import Classifier, read_metadata
-from tests.test_cli import run
+from khmerdigit.data.dataset import labelled_files, load_arrays
+from khmerdigit.runtime.classifier import Classifier, read_metadata
+from khmerdigit.train.export import export_tflite
+from tests.helpers import run
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +34,8 @@ def test_int8_is_small_and_close(exported):
     int8 = Classifier(folder / "int8.tflite")
     assert int8.runner.input["dtype"] == np.int8
     assert (folder / "int8.tflite").stat().st_size < (folder / "none.tflite").stat().st_size / 3
-    keras_accuracy = (keras_model.probabilities(x).argmax(1) == y).mean()
-    int8_accuracy = (int8.probabilities(x).argmax(1) == y).mean()
-    assert abs(keras_accuracy - int8_accuracy) <= 0.05
+    agreement = (keras_model.probabilities(x).argmax(1) == int8.probabilities(x).argmax(1)).mean()
+    assert agreement >= 0.95  # the same digit for (nearly) every image, not just a similar accuracy
 
 
 def test_metadata_beside_the_export(exported):

@@ -7,16 +7,17 @@ import numpy as np
 import pytest
 
 from khmerdigit import KhmerDigitError
-from khmerdigit.compose import stroke_digits
-from khmerdigit.export import export_tflite
-from khmerdigit.line_reader import BUNDLED_LINE_MODEL, best_path, line_examples, line_image, load_line_reader
-from khmerdigit.line_training import train_line_reader
-from khmerdigit.models import LINE_INPUT
-from khmerdigit.predictor import BUNDLED_MODEL, load_classifier
-from khmerdigit.reading import SplitWeights, read_number, score_candidates
-from khmerdigit.segment import segment
-from khmerdigit.verifier import load_verifier
-from tests.test_read import assert_boxes, compose
+from khmerdigit.data.compose import stroke_digits
+from khmerdigit.reading.line_reader import best_path, line_image, load_line_reader
+from khmerdigit.reading.reader import SplitWeights, read_number, score_candidates
+from khmerdigit.reading.segment import segment
+from khmerdigit.reading.verifier import load_verifier
+from khmerdigit.runtime.classifier import load_classifier
+from khmerdigit.runtime.registry import BUNDLED_MODEL, LINE
+from khmerdigit.train.export import export_tflite
+from khmerdigit.train.line import train_line_reader
+from khmerdigit.train.line_data import line_examples
+from tests.helpers import assert_boxes, compose
 
 
 def test_best_path_collapses_runs_and_skips_blanks():
@@ -34,10 +35,10 @@ def test_best_path_collapses_runs_and_skips_blanks():
 def test_line_image_is_the_whole_number_at_a_fixed_height():
     gray, _ = compose([3, 1, 4], [10, 14])
     line = line_image(segment(gray))
-    assert line.shape == LINE_INPUT[:2]
+    assert line.shape == LINE.input_shape[:2]
     rows, cols = (np.flatnonzero((line > 0.5).any(axis=axis)) for axis in (1, 0))
-    assert rows.min() >= 1 and rows.max() <= LINE_INPUT[0] - 2  # a margin above and below
-    assert cols.min() <= 6 and cols.max() < LINE_INPUT[1] // 2  # left-aligned, not stretched
+    assert rows.min() >= 1 and rows.max() <= LINE.input_shape[0] - 2  # a margin above and below
+    assert cols.min() <= 6 and cols.max() < LINE.input_shape[1] // 2  # left-aligned, not stretched
     np.testing.assert_allclose(line_image(segment(1.0 - gray)), line, atol=0.1)  # either polarity
     assert not line_image(segment(np.ones((30, 90), np.float32))).any()
 
@@ -50,7 +51,7 @@ def pools():
 def test_line_examples_are_seeded_and_labelled(pools):
     x, y = line_examples(pools, 4, seed=5)
     x2, y2 = line_examples(pools, 4, seed=5, workers=2)
-    assert x.shape == (4, *LINE_INPUT[:2]) and np.array_equal(x, x2) and np.array_equal(y, y2)
+    assert x.shape == (4, *LINE.input_shape[:2]) and np.array_equal(x, x2) and np.array_equal(y, y2)
     lengths = (y >= 0).sum(axis=1)
     assert ((lengths >= 2) & (lengths <= 10)).all()
     assert all((row[:n] >= 0).all() and (row[n:] == -1).all() for row, n in zip(y, lengths))
@@ -61,7 +62,7 @@ def test_trained_line_reader_saves_loads_and_exports(pools, tmp_path):
     assert result.epochs == 1 and 0 <= result.valid_exact <= 1
     line = line_image(segment(compose([2, 5], [12])[0]))[None, ..., None]
     probabilities = load_line_reader(result.model).runner(line)
-    assert probabilities.shape == (1, LINE_INPUT[1] // 4, 11) and np.allclose(probabilities.sum(axis=-1), 1, atol=1e-3)
+    assert probabilities.shape == (1, LINE.input_shape[1] // 4, 11) and np.allclose(probabilities.sum(axis=-1), 1, atol=1e-3)
     export_tflite(result.model, tmp_path / "line.tflite", quantize="float16")
     np.testing.assert_allclose(load_line_reader(tmp_path / "line.tflite").runner(line), probabilities, atol=0.02)
     with pytest.raises(KhmerDigitError, match="not a line model"):
@@ -70,8 +71,8 @@ def test_trained_line_reader_saves_loads_and_exports(pools, tmp_path):
 
 def test_a_line_model_made_for_another_input_is_refused(tmp_path):
     model = tmp_path / "line.tflite"
-    shutil.copy(BUNDLED_LINE_MODEL, model)
-    metadata = json.loads(BUNDLED_LINE_MODEL.with_suffix(".json").read_text())
+    shutil.copy(LINE.bundled, model)
+    metadata = json.loads(LINE.bundled.with_suffix(".json").read_text())
     model.with_suffix(".json").write_text(json.dumps({**metadata, "line_margin": 0.3}))
     with pytest.raises(KhmerDigitError, match="another version of the line reader's input"):
         load_line_reader(model)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from khmerdigit.preprocess import BadImageError, PreprocessConfig, open_image, preprocess
-from tests.conftest import digit_image
+from khmerdigit.runtime.preprocess import BadImageError, PreprocessConfig, open_image, preprocess
+from tests.helpers import digit_image
 
 CONFIG = PreprocessConfig(size=32)
 
@@ -115,3 +115,32 @@ def test_small_digit_in_a_large_photo_is_found():
     canvas = Image.new("L", (640, 480), 235)
     canvas.paste(image.resize((40, 40)), (500, 30))  # under 0.5 % of the pixels are ink
     assert close(preprocess(canvas, CONFIG), preprocess(image, CONFIG), 0.06)
+
+
+def _shadowed(gray: np.ndarray, depth: float = 0.5) -> np.ndarray:
+    """The page darker by `depth` over its right part, with a soft edge a quarter of the way in."""
+    cols = np.arange(gray.shape[1]) / gray.shape[1]
+    return gray * (1 - depth / (1 + np.exp(-(cols - 0.3) / 0.05)))[None, :]
+
+
+def test_shadowed_paper_is_flattened_to_the_clean_digit():
+    from khmerdigit.runtime.preprocess import flatten_background, ink_map
+
+    for label in (2, 8, 9):
+        clean = np.asarray(digit_image(label, size=64), np.float32) / 255.0
+        shadowed = _shadowed(clean)
+        flat = flatten_background(shadowed)
+        paper = flat[clean > 0.95]
+        assert np.ptp(np.percentile(paper, [5, 95])) < 0.15  # the shadow is gone from the paper
+        before = preprocess(clean, CONFIG)
+        assert np.abs(preprocess(shadowed, CONFIG) - before).mean() < 0.03, label
+        assert (ink_map(shadowed)[clean > 0.95] > 0.3).mean() < 0.01  # no paper read as ink
+
+
+def test_evenly_lit_images_are_not_flattened():
+    from khmerdigit.runtime.preprocess import flatten_background
+
+    for label in range(10):
+        for gray in (np.asarray(digit_image(label, size=48), np.float32) / 255.0,
+                     1.0 - np.asarray(digit_image(label, size=28), np.float32) / 255.0):  # either polarity
+            assert flatten_background(gray) is gray

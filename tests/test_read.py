@@ -5,53 +5,12 @@ import json
 import numpy as np
 import pytest
 from PIL import Image
-from typer.testing import CliRunner
 
-from khmerdigit.cli import app
-from khmerdigit.predictor import load_classifier
-from khmerdigit.reading import SplitWeights, read_number, score_candidates
-from khmerdigit.segment import Box, best_split, digit_boxes, segment
-from khmerdigit.strokes import render_digit
-from khmerdigit.verifier import load_verifier
-
-MARGIN = 12
-
-
-def digit_ink(label: int, seed: int, size: int = 48) -> np.ndarray:
-    """A generated digit as an ink map (1 = ink), cropped to its ink."""
-    ink = 1.0 - np.asarray(render_digit(label, np.random.default_rng([label, seed]), size), np.float32) / 255.0
-    rows, cols = np.nonzero(ink > 0.25)
-    return ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-
-
-def touching_offset(left: np.ndarray, right: np.ndarray) -> int:
-    """How far right of `left`'s left edge `right` goes so that their ink just touches (same top)."""
-    rows = [r for r in range(min(len(left), len(right))) if (left[r] > 0.25).any() and (right[r] > 0.25).any()]
-    return max(np.flatnonzero(left[r] > 0.25).max() - np.flatnonzero(right[r] > 0.25).min() for r in rows)
-
-
-def compose(labels: list[int], gaps: list[int], seed: int = 0) -> tuple[np.ndarray, list[Box]]:
-    """Dark-on-white image of the digits side by side, with these gaps (None: touching), and their true boxes."""
-    inks = [digit_ink(label, seed) for label in labels]
-    canvas = np.zeros((max(i.shape[0] for i in inks) + 2 * MARGIN, sum(i.shape[1] + 40 for i in inks)), np.float32)
-    boxes, left = [], MARGIN
-    for index, ink in enumerate(inks):
-        if index:
-            previous = inks[index - 1]
-            gap = gaps[index - 1]
-            left = boxes[-1].left + (touching_offset(previous, ink) if gap is None else previous.shape[1] + gap)
-        window = canvas[MARGIN : MARGIN + ink.shape[0], left : left + ink.shape[1]]
-        np.maximum(window, ink, out=window)
-        rows, cols = np.nonzero(ink > 0.4)
-        boxes.append(Box(left + cols.min(), MARGIN + rows.min(), left + cols.max() + 1, MARGIN + rows.max() + 1))
-    return 1.0 - canvas[:, : boxes[-1].right + MARGIN], boxes
-
-
-def assert_boxes(found: list[Box], expected: list[Box], tolerance: int = 2) -> None:
-    assert len(found) == len(expected), (found, expected)
-    for a, b in zip(found, expected):
-        distance = max(abs(a.left - b.left), abs(a.top - b.top), abs(a.right - b.right), abs(a.bottom - b.bottom))
-        assert distance <= tolerance, (a, b)
+from khmerdigit.reading.reader import SplitWeights, read_number, score_candidates
+from khmerdigit.reading.segment import Box, best_split, digit_boxes, segment
+from khmerdigit.reading.verifier import load_verifier
+from khmerdigit.runtime.classifier import load_classifier
+from tests.helpers import MARGIN, assert_boxes, compose, run
 
 
 def test_separate_digits_are_found_left_to_right():
@@ -162,10 +121,9 @@ def test_cli_json_debug_image_strict_and_bad_files(tmp_path):
     image = tmp_path / "number.png"
     Image.fromarray(np.round(gray * 255).astype(np.uint8)).save(image)
     (tmp_path / "broken.png").write_bytes(b"not an image")
-    runner = CliRunner()
 
-    result = runner.invoke(app, ["read", str(image), str(tmp_path / "broken.png"), "--json",
-                                 "--debug-image", str(tmp_path / "debug.png")])
+    result = run("read", str(image), str(tmp_path / "broken.png"), "--json",
+                                 "--debug-image", str(tmp_path / "debug.png"))
     assert result.exit_code == 1  # one file failed, the other was still read
     records = json.loads(result.stdout)
     assert records[1]["error"] and "broken.png" in result.stderr
@@ -179,14 +137,14 @@ def test_cli_json_debug_image_strict_and_bad_files(tmp_path):
         assert set(digit["box"]) == {"x", "y", "width", "height"}
     assert Image.open(tmp_path / "debug-number.png").size[0] > gray.shape[1]
 
-    result = runner.invoke(app, ["read", str(image), "--threshold", "1", "--strict", "--cuts-only"])
+    result = run("read", str(image), "--threshold", "1", "--strict", "--cuts-only")
     assert result.exit_code == 2 and "uncertain" in result.stdout and "៦០៨" in result.stdout
 
-    result = runner.invoke(app, ["read", str(image), "--verifier", str(tmp_path / "missing.tflite")])
+    result = run("read", str(image), "--verifier", str(tmp_path / "missing.tflite"))
     assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "verifier model not found" in result.stderr
 
-    result = runner.invoke(app, ["read", str(image), "--line-model", str(tmp_path / "missing.tflite")])
+    result = run("read", str(image), "--line-model", str(tmp_path / "missing.tflite"))
     assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "line-reader model not found" in result.stderr
-    result = runner.invoke(app, ["read", str(image), "--cuts-only", "--line-model", str(tmp_path / "missing.tflite"),
-                                 "--json"])
+    result = run("read", str(image), "--cuts-only", "--line-model", str(tmp_path / "missing.tflite"),
+                                 "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)[0]["arabic"] == "608"  # no line reader needed

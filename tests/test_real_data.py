@@ -2,11 +2,11 @@
 
 import pytest
 
-from khmerdigit.dataset import labelled_files, prepare
-from khmerdigit.evaluation import evaluate
-from khmerdigit.predictor import Classifier
-from khmerdigit.training import TrainConfig, train
-from tests.conftest import REAL_DATA
+from khmerdigit.data.dataset import labelled_files, prepare
+from khmerdigit.evaluate.metrics import evaluate
+from khmerdigit.runtime.classifier import Classifier
+from khmerdigit.train.trainer import TrainConfig, train
+from tests.helpers import REAL_DATA
 
 pytestmark = pytest.mark.skipif(not REAL_DATA.is_dir(), reason="../shared/data/khmer-digits-real not present")
 

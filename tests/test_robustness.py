@@ -9,14 +9,14 @@ import time
 import pytest
 
 from khmerdigit import KhmerDigitError
-from khmerdigit.backend import import_keras
-from khmerdigit.dataset import prepare
+from khmerdigit.data.dataset import prepare
 from khmerdigit.fileio import read_json
-from khmerdigit.predictor import Classifier, make_metadata, metadata_path
-from khmerdigit.preprocess import PreprocessConfig
 from khmerdigit.runs import read_history
-from tests.conftest import make_class_folders
-from tests.test_cli import run
+from khmerdigit.runtime.backend import import_keras
+from khmerdigit.runtime.classifier import Classifier
+from khmerdigit.runtime.preprocess import PreprocessConfig
+from khmerdigit.runtime.registry import digits_metadata, metadata_path
+from tests.helpers import make_class_folders, run
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM])
@@ -24,7 +24,7 @@ def test_interrupted_training_keeps_checkpoint_and_resumes(tmp_path, stop_signal
     make_class_folders(tmp_path / "raw", per_class=40)
     prepare(tmp_path / "raw", tmp_path / "prepared")
     run_dir = tmp_path / "runs" / "job"
-    command = [sys.executable, "-m", "khmerdigit.cli", "train", "--data", str(tmp_path / "prepared"),
+    command = [sys.executable, "-m", "khmerdigit.cli.app", "train", "--data", str(tmp_path / "prepared"),
                "--epochs", "200", "--batch-size", "8", "--project", str(tmp_path / "runs"), "--name", "job"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
@@ -50,7 +50,7 @@ def test_interrupted_training_keeps_checkpoint_and_resumes(tmp_path, stop_signal
 
 def save_with_metadata(model, path, **changes):
     model.save(path)
-    metadata = make_metadata("test", PreprocessConfig(size=32), model.count_params())
+    metadata = digits_metadata("test", PreprocessConfig(size=32), model.count_params())
     metadata.update(changes)
     metadata_path(path).write_text(json.dumps(metadata))
 

@@ -1,7 +1,7 @@
-from khmerdigit.dataset import prepare
+from khmerdigit.data.dataset import prepare
 from khmerdigit.runs import read_history
-from khmerdigit.training import TrainConfig, train
-from tests.conftest import make_class_folders
+from khmerdigit.train.trainer import TrainConfig, train
+from tests.helpers import make_class_folders
 
 
 def test_same_seed_same_run_other_seed_other_run(tmp_path):

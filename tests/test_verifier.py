@@ -5,14 +5,24 @@ import pytest
 from scipy import ndimage
 
 from khmerdigit import KhmerDigitError
-from khmerdigit.compose import compose_number, stroke_digits
-from khmerdigit.export import export_tflite
-from khmerdigit.predictor import BUNDLED_MODEL, Classifier
-from khmerdigit.segment import segment
-from khmerdigit.verifier import BUNDLED_VERIFIER, load_verifier
-from khmerdigit.verifier_data import (HARD_NEGATIVES_PER_NUMBER, MERGED, PART, WHOLE, Reader, candidate_match,
-                                      digit_shares, number_examples, verifier_examples)
-from khmerdigit.verifier_training import refine_verifier, train_verifier
+from khmerdigit.data.compose import compose_number, stroke_digits
+from khmerdigit.reading.segment import segment
+from khmerdigit.reading.verifier import load_verifier
+from khmerdigit.runtime.classifier import Classifier
+from khmerdigit.runtime.registry import BUNDLED_MODEL, WHOLE_DIGIT
+from khmerdigit.train.export import export_tflite
+from khmerdigit.train.verifier import refine_verifier, train_verifier
+from khmerdigit.train.verifier_data import (
+    HARD_NEGATIVES_PER_NUMBER,
+    MERGED,
+    PART,
+    WHOLE,
+    Reader,
+    candidate_match,
+    digit_shares,
+    number_examples,
+    verifier_examples,
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +76,7 @@ def test_examples_are_seeded_and_the_same_with_worker_processes(pools):
 
 
 def test_a_reader_adds_hard_negatives(pools):
-    reader = Reader(BUNDLED_MODEL, BUNDLED_VERIFIER)
+    reader = Reader(BUNDLED_MODEL, WHOLE_DIGIT.bundled)
     added = 0
     for number in range(3):
         x, y = number_examples(pools, (7, number))
@@ -115,6 +125,6 @@ def test_models_are_not_mixed_up():
     with pytest.raises(KhmerDigitError, match="not a whole-digit model"):
         load_verifier(BUNDLED_MODEL)
     with pytest.raises(KhmerDigitError, match="not a digits model"):
-        Classifier(BUNDLED_VERIFIER)
+        Classifier(WHOLE_DIGIT.bundled)
     with pytest.raises(KhmerDigitError, match="not found"):
-        load_verifier(BUNDLED_VERIFIER.with_name("missing.tflite"))
+        load_verifier(WHOLE_DIGIT.bundled.with_name("missing.tflite"))

@@ -1,8 +1,8 @@
 """A fast subset of the robustness harness: about 55 bad or odd inputs through every command."""
 
-from khmerdigit.predictor import BUNDLED_MODEL
-from tests.fuzz.corpus import make_corpus
-from tests.fuzz.harness import run_harness
+from fuzz.corpus import make_corpus
+from fuzz.harness import run_harness
+from khmerdigit.runtime.registry import BUNDLED_MODEL
 
 
 def test_every_odd_input_is_handled_cleanly(tmp_path):

@@ -1,0 +1,73 @@
+"""How far confidence can be trusted: temperature scaling, expected calibration error, risk-coverage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from khmerdigit import KhmerDigitError
+from khmerdigit.fileio import read_json, write_json
+from khmerdigit.progress import Track, no_track
+from khmerdigit.runtime.classifier import Classifier, with_temperature
+from khmerdigit.runtime.preprocess import as_gray, preprocess
+from khmerdigit.runtime.registry import metadata_path
+
+
+def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """The temperature that minimises the negative log-likelihood of `labels` (Guo et al., 2017)."""
+
+    def nll(log_t: float) -> float:
+        scaled = with_temperature(probabilities, float(np.exp(log_t)))
+        return float(-np.log(np.maximum(scaled[np.arange(len(labels)), labels], 1e-12)).mean())
+
+    return float(np.exp(minimize_scalar(nll, bounds=(-3, 3), method="bounded").x))
+
+
+def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
+    """Mean |accuracy - confidence| over equal-width confidence bins, weighted by their share of images."""
+    confidence, correct = probabilities.max(axis=1), probabilities.argmax(axis=1) == labels
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    return float(sum(abs(correct[which == b].mean() - confidence[which == b].mean()) * (which == b).mean()
+                     for b in range(bins) if (which == b).any()))
+
+
+def risk_coverage(probabilities: np.ndarray, labels: np.ndarray, threshold: float) -> tuple[float, float]:
+    """Share of images accepted (confidence >= threshold) and the error rate among them."""
+    accepted = probabilities.max(axis=1) >= threshold
+    errors = (probabilities.argmax(axis=1) != labels)[accepted]
+    return float(accepted.mean()), float(errors.mean()) if errors.size else 0.0
+
+
+def held_out_probabilities(model_path: Path, folders: list[Path], distorted: int = 2, seed: int = 0,
+                           track: Track = no_track) -> tuple[np.ndarray, np.ndarray]:
+    """Uncalibrated probabilities and labels of the valid splits of `folders` (data held out from training but
+    not the yardstick), each image as it is and `distorted` more times with the training augmentation: a
+    stand-in for handwriting and captures the model has not seen."""
+    from khmerdigit.data.augment import distort
+    from khmerdigit.data.dataset import labelled_files
+
+    classifier = Classifier(model_path)
+    classifier.temperature = 1.0
+    rng = np.random.default_rng(seed)
+    samples = [s for folder in folders for s in labelled_files(Path(folder), "valid").samples]
+    if not samples:
+        raise KhmerDigitError(f"no valid-split images in {', '.join(map(str, folders))} to calibrate on")
+    grays, labels = [], []
+    for sample in track(samples, "Calibrating"):
+        gray = as_gray(sample.path)
+        grays += [gray] + [distort(gray, rng) for _ in range(distorted)]
+        labels += [sample.label] * (1 + distorted)
+    batch = np.stack([preprocess(g, classifier.config) for g in grays])
+    return classifier.probabilities(batch), np.asarray(labels)
+
+
+def calibrate_model(model_path: Path, folders: list[Path], track: Track = no_track) -> float:
+    """Fit the model's temperature on held-out data (`held_out_probabilities`) and save it in its metadata."""
+    temperature = fit_temperature(*held_out_probabilities(model_path, folders, track=track))
+    metadata = read_json(metadata_path(model_path))
+    write_json(metadata_path(model_path), {**metadata, "temperature": round(temperature, 4),
+                                           "calibrated_on": [Path(f).name for f in folders]})
+    return temperature

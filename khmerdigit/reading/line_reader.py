@@ -1,0 +1,81 @@
+"""The line reader: a second opinion on a whole number, read at once rather than digit by digit.
+
+A small convolutional network reads the number's cleaned ink, scaled to a fixed height, as a
+sequence of columns and says, for each column, which digit it shows or none; the digits are the
+runs of columns (connectionist temporal classification, CTC). It needs no cuts, so it can count
+and read digits that touch or reach under each other, where the cuts of `khmerdigit.reading.segment`
+fail; `read` uses its reading to choose among the splits the cuts allow. Its examples come from
+composed numbers (`khmerdigit.data.compose`); training it: `khmerdigit.train.line`. No TensorFlow
+here: worker processes import this module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from PIL import Image
+
+from khmerdigit.reading.segment import Segmentation, mask_box, soft_ink
+from khmerdigit.runtime.registry import LINE, LINE_MARGIN, checked_metadata, model_file
+from khmerdigit.runtime.runners import model_runner
+
+LINE_INPUT = LINE.input_shape
+
+
+def line_image(segmentation: Segmentation) -> np.ndarray:
+    """What the line reader sees: the number's cleaned ink (specks and ruling removed), deslanted, with
+    a margin, scaled to the input height and left-aligned on a blank line of the input width (squeezed
+    if longer)."""
+    height, width = LINE_INPUT[:2]
+    line = np.zeros((height, width), np.float32)
+    if segmentation.rows.size == 0:
+        return line
+    kept = np.zeros(segmentation.upright.shape, bool)
+    kept[segmentation.rows, segmentation.cols] = True
+    box = mask_box(kept)
+    pad = round(LINE_MARGIN * box.height)
+    ink = np.pad(soft_ink(segmentation.upright, kept, box), pad)
+    scaled = min(width, max(1, round(ink.shape[1] * height / ink.shape[0])))
+    image = Image.fromarray(ink.astype(np.float32), "F").resize((scaled, height), Image.Resampling.BILINEAR)
+    line[:, :scaled] = np.clip(np.asarray(image), 0, 1)
+    return line
+
+
+def best_path(probabilities: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """Greedy CTC decoding of (columns, 1 + classes) probabilities, class 0 = no digit: the digits, and
+    for each the probabilities of the ten digits at the column of its run where it is most likely."""
+    best = probabilities.argmax(axis=1)
+    digits: list[int] = []
+    peaks: list[int] = []
+    previous = 0
+    for column, symbol in enumerate(best):
+        if symbol and symbol == previous:
+            if probabilities[column, symbol] > probabilities[peaks[-1], symbol]:
+                peaks[-1] = column
+        elif symbol:
+            digits.append(int(symbol) - 1)
+            peaks.append(column)
+        previous = symbol
+    shares = probabilities[np.array(peaks, int), 1:]
+    return digits, shares / np.maximum(shares.sum(axis=1, keepdims=True), 1e-9)
+
+
+class LineReader:
+    """A line-reader model (.keras or .tflite, with its metadata)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.metadata = checked_metadata(self.path, LINE)
+        self.runner = model_runner(self.path)
+
+    def read(self, segmentation: Segmentation) -> tuple[list[int], np.ndarray]:
+        """The digits of the segmented number as the line reader reads them, and for each its
+        probabilities of the ten digits (see `best_path`)."""
+        return best_path(self.runner(line_image(segmentation)[None, ..., None])[0])
+
+
+def load_line_reader(path: Optional[Path] = None) -> LineReader:
+    """Load a line-reader model, by default the bundled one."""
+    return LineReader(model_file(LINE, path))

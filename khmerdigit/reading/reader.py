@@ -1,0 +1,244 @@
+"""Reading a whole handwritten number: find its digits, classify each, report confidences and boxes.
+
+The ink is cleaned and deslanted (`khmerdigit.reading.segment.clean_ink`). When every separate piece
+of it is narrow enough to be one digit (the common case), each piece is one digit and all are
+classified in one batch. Otherwise the ink may hold touching digits, and cuts are searched: each
+candidate digit (the ink between two cuts from `khmerdigit.reading.segment`) goes through the one
+shared `preprocess` and the classifier, and the whole-digit verifier (`khmerdigit.reading.verifier`) judges
+whether it is one whole digit. The split of the number into digits is the one whose digits are
+most likely whole, most confidently classified and most digit-like in shape. With the line reader
+(`khmerdigit.reading.line_reader`), which reads the whole number without cuts, the split must have as many
+digits as it reads, each scored also by how likely the classifier finds the digit the line reader
+put there; each digit's label and confidence then come from both models' probabilities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+from scipy import ndimage
+
+from khmerdigit import KHMER_GLYPHS, defaults
+from khmerdigit.fileio import display_path
+from khmerdigit.reading.line_reader import LineReader
+from khmerdigit.reading.segment import (
+    SPLIT_WIDTH,
+    Box,
+    CleanInk,
+    Segmentation,
+    best_split,
+    best_split_of_length,
+    clean_ink,
+    digit_crop,
+    mask_box,
+    segment,
+)
+from khmerdigit.reading.verifier import Verifier
+from khmerdigit.runtime.classifier import Classifier
+from khmerdigit.runtime.preprocess import ImageSource, as_gray, preprocess
+
+
+@dataclass(frozen=True)
+class SplitWeights:
+    """A candidate digit's score: these weights times the classifier's log-confidence, the verifier's
+    log-probability that it is one whole digit and its shape score, plus a bonus for each digit (else
+    every extra term, always negative, favours reading fewer digits). Defaults: from
+    benchmarks/split_weights.py on synthetic digits."""
+
+    confidence: float = 2.0
+    whole: float = 1.0
+    shape: float = 0.25
+    digit_bonus: float = 1.0
+    line_digit: float = 2.0  # with the line reader: times the classifier's log-probability of its digit
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Every candidate digit of a segmented number, with what the classifier, the verifier and its shape say."""
+
+    segmentation: Segmentation
+    groups: list[tuple[int, int]]
+    probabilities: np.ndarray  # (candidates, classes)
+    whole: np.ndarray  # P(one whole digit) for each candidate
+    shape: np.ndarray  # shape score of each candidate
+
+    def scores(self, weights: SplitWeights) -> np.ndarray:
+        """Each candidate's score as one digit of a split."""
+        return (weights.confidence * np.log(np.maximum(self.probabilities.max(axis=1), 1e-9))
+                + weights.whole * np.log(np.maximum(self.whole, 1e-9)) + weights.shape * self.shape
+                + weights.digit_bonus)
+
+    def best_split(self, weights: SplitWeights) -> list[int]:
+        """Indices of the candidates, left to right, of the best-scoring split of the number."""
+        scores = self.scores(weights)
+        index = {group: i for i, group in enumerate(self.groups)}
+        chain = best_split(self.segmentation, lambda a, b: float(scores[index[a, b]]), self.groups)
+        return [index[group] for group in chain]
+
+    def best_split_for(self, weights: SplitWeights, digits: list[int]) -> Optional[list[int]]:
+        """Like `best_split`, with one candidate for each of `digits` (the line reader's reading), each
+        also scored by the classifier's log-probability of that digit; None if no split has that many."""
+        scores = self.scores(weights)[:, None] + weights.line_digit * np.log(
+            np.maximum(self.probabilities[:, digits], 1e-9))
+        index = {group: i for i, group in enumerate(self.groups)}
+        chain = best_split_of_length(self.segmentation, lambda a, b, k: float(scores[index[a, b], k]), self.groups,
+                                     len(digits))
+        return None if chain is None else [index[group] for group in chain]
+
+
+def score_candidates(segmentation: Segmentation, groups: list[tuple[int, int]], classifier: Classifier,
+                     verifier: Verifier) -> Candidates:
+    """Classify every candidate digit (a, b) in `groups` (with the one shared `preprocess`) and ask the verifier about it."""
+    crops = np.stack([preprocess(segmentation.crop(a, b), classifier.config) for a, b in groups])
+    return Candidates(segmentation, groups, classifier.probabilities(crops),
+                      verifier.whole_probabilities(segmentation, groups),
+                      np.array([segmentation.shape_score(a, b) for a, b in groups]))
+
+
+@dataclass(frozen=True)
+class DigitReading:
+    """One digit of a number: its label 0-9, the classifier's confidence and its box in the image."""
+
+    label: int
+    confidence: float
+    box: Box
+    uncertain: bool
+
+    @property
+    def glyph(self) -> str:
+        return KHMER_GLYPHS[self.label]
+
+    def to_dict(self) -> dict:
+        return {"digit": self.label, "glyph": self.glyph, "confidence": round(self.confidence, 6),
+                "box": self.box.to_dict(), "uncertain": self.uncertain}
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    """A number read from one image; boxes are in the pixels of the image as loaded (at most 512 px a side)."""
+
+    source: str
+    digits: tuple[DigitReading, ...]
+    threshold: float
+    image_size: tuple[int, int]  # width, height
+
+    @property
+    def khmer(self) -> str:
+        return "".join(d.glyph for d in self.digits)
+
+    @property
+    def arabic(self) -> str:
+        return "".join(str(d.label) for d in self.digits)
+
+    @property
+    def confidence(self) -> float:
+        """How likely the whole number is read right: the product of its digits' confidences."""
+        return float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
+
+    @property
+    def uncertain(self) -> bool:
+        """True if the number's confidence is below the threshold (so is any digit's below it)."""
+        return self.confidence < self.threshold
+
+    def to_dict(self) -> dict:
+        return {"file": self.source, "khmer": self.khmer, "arabic": self.arabic,
+                "confidence": round(self.confidence, 6), "uncertain": self.uncertain, "threshold": self.threshold,
+                "image_size": list(self.image_size), "digits": [d.to_dict() for d in self.digits]}
+
+
+ONE_DIGIT_WIDTH = SPLIT_WIDTH  # a blob narrower than this many digit heights holds one digit...
+LONE_DIGIT_WIDTH = 1.6  # ...and an image's only blob up to this wide, when the classifier is sure of it
+HOLES_PER_DIGIT = 4  # a digit's ink encloses at most a few holes (៨ ៩ have loops); noise and texture have hundreds
+
+
+def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
+                threshold: float = defaults.THRESHOLD, weights: SplitWeights = SplitWeights(),
+                line_reader: Optional[LineReader] = None) -> NumberReading:
+    """Read the handwritten number (one line of digits, any length) in an image. Separate digits are
+    read at once (`read_blobs`); only when ink may hold touching digits are cuts searched (`read_by_cuts`)."""
+    gray = as_gray(source)
+    name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
+    size = (gray.shape[1], gray.shape[0])
+    clean = clean_ink(gray)
+    if not clean.mask.any() or not looks_like_writing(clean):
+        return NumberReading(name, (), threshold, size)
+    digits = read_blobs(clean, classifier, threshold)
+    if digits is None:
+        digits = read_by_cuts(segment(gray, clean), classifier, verifier, threshold, weights, line_reader)
+    return NumberReading(name, tuple(digits), threshold, size)
+
+
+def looks_like_writing(clean: CleanInk) -> bool:
+    """False for noise and paper texture: ink full of holes, far more than digits enclose."""
+    _, regions = ndimage.label(~clean.mask)
+    return regions - 1 <= HOLES_PER_DIGIT * (len(clean.blobs()) + 2)
+
+
+def read_blobs(clean: CleanInk, classifier: Classifier, threshold: float) -> Optional[list[DigitReading]]:
+    """Each separate piece of ink as one digit, classified in one batch; None when a piece is wide enough
+    to hold several digits."""
+    blobs = clean.blobs()
+    widths = [mask_box(blob).width / clean.digit_height for blob in blobs]
+    if max(widths) > (LONE_DIGIT_WIDTH if len(blobs) == 1 else ONE_DIGIT_WIDTH):
+        return None
+    crops = np.stack([preprocess(digit_crop(clean.upright, blob), classifier.config) for blob in blobs])
+    probabilities = classifier.probabilities(crops)
+    if max(widths) > ONE_DIGIT_WIDTH and probabilities.max() < threshold:
+        return None  # a wide lone blob the classifier doubts: maybe two digits
+    return [DigitReading(int(row.argmax()), float(row.max()), clean.image_box(blob), float(row.max()) < threshold)
+            for row, blob in zip(probabilities, blobs)]
+
+
+def read_by_cuts(segmentation: Segmentation, classifier: Classifier, verifier: Verifier, threshold: float,
+                 weights: SplitWeights, line_reader: Optional[LineReader]) -> list[DigitReading]:
+    """The digits of the best split of the number's cuts; with a `line_reader`, a split into as many digits
+    as it reads (unless none has that many), each digit judged by both models."""
+    groups = segmentation.groups()
+    if not groups:
+        return []
+    candidates = score_candidates(segmentation, groups, classifier, verifier)
+    chain, line_probabilities = None, None
+    if line_reader is not None:
+        line_digits, line_probabilities = line_reader.read(segmentation)
+        chain = candidates.best_split_for(weights, line_digits) if line_digits else None
+    if chain is None:
+        chain, line_probabilities = candidates.best_split(weights), None
+    digits = []
+    for position, index in enumerate(chain):
+        row = candidates.probabilities[index]
+        if line_probabilities is not None:  # both models' evidence
+            row = row * line_probabilities[position]
+            row = row / max(float(row.sum()), 1e-12)
+        label, confidence = int(row.argmax()), float(row.max())
+        digits.append(DigitReading(label, confidence, segmentation.box(*candidates.groups[index]),
+                                   confidence < threshold))
+    return digits
+
+
+@dataclass
+class NumberReader:
+    """Everything `read` needs, loaded once: the digit classifier, the verifier and the line reader."""
+
+    classifier: Classifier
+    verifier: Verifier
+    line_reader: Optional[LineReader] = None
+    threshold: float = defaults.THRESHOLD
+
+    def read(self, source: ImageSource) -> NumberReading:
+        """Read the handwritten number in one image (see `read_number`)."""
+        return read_number(source, self.classifier, self.verifier, self.threshold, line_reader=self.line_reader)
+
+
+def load_number_reader(model: Optional[Path] = None, run: Optional[Path] = None, verifier: Optional[Path] = None,
+                       line_model: Optional[Path] = None, use_line_reader: bool = True,
+                       threshold: float = defaults.THRESHOLD) -> NumberReader:
+    """Load the reader's models: the bundled ones unless files are given."""
+    from khmerdigit.reading.line_reader import load_line_reader
+    from khmerdigit.reading.verifier import load_verifier
+    from khmerdigit.runtime.classifier import load_classifier
+
+    return NumberReader(load_classifier(model, run), load_verifier(verifier),
+                        load_line_reader(line_model) if use_line_reader else None, threshold)

@@ -1,0 +1,453 @@
+"""Finding the digits of a handwritten number: gray image -> candidate digits and their boxes.
+
+Pure image processing. The ink is cleaned (ruling lines and specks removed) and deslanted; then
+top-to-bottom cuts are drawn along low-ink paths: through the gaps between digits, and through
+the joints of digits that touch (cuts that split the ink nearly alike are merged). Every pair of
+nested cuts encloses a candidate digit (so the strokes of a broken digit can stay together), and
+`best_split` picks the chain of cuts whose digits score best: from their shape alone
+(`digit_boxes`), or together with the classifier and the whole-digit verifier (`khmerdigit.reading.reader`);
+`best_split_of_length` does the same for a given number of digits (the line reader's count).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable, Optional
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from khmerdigit.runtime.preprocess import INK_THRESHOLD, ink_map
+from khmerdigit.runtime.registry import CONTEXT_WIDTH
+
+LINE_TILTS = np.tan(np.deg2rad(np.arange(-2.0, 2.01, 0.5)))  # ruling lines may be this tilted
+SLANTS = np.arange(-0.5, 0.501, 0.05)  # horizontal shift per row tried when deslanting
+SPECK_SIZE = 0.3  # components smaller than this share of the digit height are dots or specks...
+ATTACH_DISTANCE = 0.12  # ...and are kept only when this close to a larger component
+CUT_ROWS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # cuts pass through low points of these rows of the ink
+DIAGONAL_COST = 0.02  # a cut prefers going straight down
+NARROWEST, WIDEST = 0.35, 1.3  # digits are this narrow to this wide (share of the digit height); ៣ may be wider
+PEN_LIFT = 0.1  # a gap inside a digit (a pen lift) is at most about this wide (share of the digit height)
+FRAGMENT_HEIGHT = 0.8  # ink shorter than this share of the digit height is part of a digit
+SPLIT_WIDTH = 1.1  # blobs narrower than this share of the digit height are one digit (or part of one)...
+CUT_PENALTY = 2.0  # ...so cutting through their ink costs this much per digit height of ink crossed
+MAX_WIDTH = 2.0  # a digit is at most this wide (share of the digit height)
+NEAR_CUT = 0.008  # cuts that put fewer pixels than this times the digit height squared differently are one
+SOFT_INK = 2  # faint ink within this many pixels of a digit's pixels belongs to it
+
+
+@dataclass(frozen=True)
+class Box:
+    """A pixel rectangle; right and bottom are exclusive."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    def to_dict(self) -> dict:
+        return {"x": self.left, "y": self.top, "width": self.width, "height": self.height}
+
+
+def slice_box(region: tuple[slice, slice]) -> Box:
+    rows, cols = region
+    return Box(cols.start, rows.start, cols.stop, rows.stop)
+
+
+def mask_box(mask: np.ndarray) -> Box:
+    """Bounding box of a mask's True pixels."""
+    return slice_box(ndimage.find_objects(mask.astype(np.int8))[0])
+
+
+def paste(patch: np.ndarray, at: Box, window: Box) -> np.ndarray:
+    """The part of `window` that `patch` (placed at `at`) covers; zeros elsewhere."""
+    out = np.zeros((window.height, window.width), np.float32)
+    top, left = max(at.top, window.top), max(at.left, window.left)
+    bottom, right = min(at.bottom, window.bottom), min(at.right, window.right)
+    if bottom > top and right > left:
+        out[top - window.top : bottom - window.top, left - window.left : right - window.left] = \
+            patch[top - at.top : bottom - at.top, left - at.left : right - at.left]
+    return out
+
+
+def resize(image: np.ndarray, size: int) -> np.ndarray:
+    """A square float image scaled to size x size (antialiased)."""
+    return np.asarray(Image.fromarray(image.astype(np.float32), "F").resize((size, size), Image.Resampling.BILINEAR))
+
+
+def run_lengths(mask: np.ndarray, axis: int) -> np.ndarray:
+    """For every True pixel, the length of the straight run of True pixels along `axis` it lies in."""
+    structure = np.zeros((3, 3), bool)
+    structure[1, :] = axis == 1
+    structure[:, 1] = axis == 0
+    runs, _ = ndimage.label(mask, structure)
+    sizes = np.bincount(runs.ravel())
+    sizes[0] = 0
+    return sizes[runs]
+
+
+def shear_rows(image: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Shift row r right by shifts[r] (>= 0) on a canvas wide enough to hold every row."""
+    rows, cols = np.indices(image.shape)
+    out = np.zeros((image.shape[0], image.shape[1] + int(shifts.max())), image.dtype)
+    out[rows, cols + shifts[:, None]] = image
+    return out
+
+
+def unshear_rows(sheared: np.ndarray, shifts: np.ndarray, width: int) -> np.ndarray:
+    """The inverse of `shear_rows`."""
+    rows, cols = np.indices((sheared.shape[0], width))
+    return sheared[rows, cols + shifts[:, None]]
+
+
+def row_shifts(height: int, slope: float) -> np.ndarray:
+    """Non-negative integer row shifts that undo a slant of `slope` pixels per row."""
+    shifts = np.round(np.arange(height) * slope).astype(int)
+    return shifts - shifts.min()
+
+
+def remove_ruling(ink: np.ndarray) -> np.ndarray:
+    """Erase long, thin, nearly horizontal lines, keeping the strokes that cross them."""
+    mask = ink > INK_THRESHOLD
+    height, width = mask.shape
+    length = max(0.5 * width, min(1.2 * height, 0.9 * width))
+    grown = ndimage.binary_dilation(mask, np.ones((3, 1), bool))  # tolerates the steps of a tilted line
+    lines = np.zeros_like(mask)
+    for tilt in LINE_TILTS:  # straighten each tilt by shifting columns, then find long horizontal runs
+        shifts = row_shifts(width, tilt)
+        straight = shear_rows(grown.T, shifts).T
+        lines |= unshear_rows((run_lengths(straight, 1) >= length).T, shifts, height).T
+    lines &= mask
+    if not lines.any():
+        return ink
+    vertical = run_lengths(mask, 0)
+    line_only = lines & (vertical <= np.median(vertical[lines]) + 1)  # thicker runs are crossing strokes
+    erase = ndimage.binary_dilation(line_only, np.ones((3, 1), bool)) & ~(mask & ~line_only)
+    return np.where(erase, 0.0, ink).astype(np.float32)
+
+
+def line_height(mask: np.ndarray, guess: float) -> float:
+    """Typical digit height: the median height of the ink within a window of about one digit's width
+    (robust to touching digits and to an uneven baseline, unlike whole components' heights)."""
+    has_ink = mask.any(axis=0)
+    tops = np.where(has_ink, mask.argmax(axis=0), mask.shape[0])
+    bottoms = np.where(has_ink, mask.shape[0] - 1 - mask[::-1].argmax(axis=0), -1)
+    window = max(1, round(0.6 * guess))
+    extent = ndimage.maximum_filter1d(bottoms, window) - ndimage.minimum_filter1d(tops, window) + 1
+    return float(np.median(extent[has_ink]))
+
+
+def estimate_slant(mask: np.ndarray) -> float:
+    """The row shift that makes the strokes most upright (the sharpest column profile)."""
+    def sharpness(slope: float) -> float:
+        return float((shear_rows(mask, row_shifts(mask.shape[0], slope)).sum(axis=0) ** 2.0).sum())
+
+    scores = [sharpness(slope) for slope in SLANTS]
+    return float(SLANTS[int(np.argmax(scores))])
+
+
+def cheapest_paths(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Top-down path costs: total[r, c] is the cost of the cheapest path from row 0 to (r, c) that
+    moves at most one column a row; step[r, c] is where it came from (-1, 0, +1 columns)."""
+    total, step = np.empty(cost.shape), np.zeros(cost.shape, int)
+    total[0] = cost[0]
+    for r in range(1, cost.shape[0]):
+        previous = total[r - 1]
+        options = np.stack([np.r_[np.inf, previous[:-1]] + DIAGONAL_COST, previous,
+                            np.r_[previous[1:], np.inf] + DIAGONAL_COST])
+        step[r] = options.argmin(axis=0) - 1
+        total[r] = cost[r] + options.min(axis=0)
+    return total, step
+
+
+def cut_paths(cost: np.ndarray, rows: list[int]) -> np.ndarray:
+    """Cheapest top-to-bottom paths through each low point of the given rows: (paths, height) columns."""
+    height = cost.shape[0]
+    down, down_step = cheapest_paths(cost)
+    up, up_step = (a[::-1] for a in cheapest_paths(cost[::-1]))
+    paths = []
+    for row in rows:
+        through = down[row] + up[row] - cost[row]  # the cheapest path through each pixel of the row
+        padded = np.r_[np.inf, through, np.inf]
+        path = np.zeros((height, 1), int) + np.flatnonzero((through <= padded[:-2]) & (through <= padded[2:]))
+        for r in range(row, 0, -1):
+            path[r - 1] = path[r] + down_step[r, path[r]]
+        for r in range(row, height - 1):
+            path[r + 1] = path[r] + up_step[r, path[r]]
+        paths.append(path.T)
+    return np.concatenate(paths)
+
+
+def soft_ink(ink: np.ndarray, mask: np.ndarray, box: Box) -> np.ndarray:
+    """The ink of `mask`'s pixels and of faint pixels around them, cut to `box`."""
+    window = (slice(box.top, box.bottom), slice(box.left, box.right))
+    return np.where(ndimage.binary_dilation(mask[window], iterations=SOFT_INK), ink[window], 0.0)
+
+
+def digit_crop(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The ink of one digit's pixels (`mask`) alone, as dark ink on white, on a square with a margin."""
+    box = mask_box(mask)
+    side = round(max(box.width, box.height) * 1.25) + 2
+    top, left = (side - box.height) // 2, (side - box.width) // 2
+    return 1.0 - np.pad(soft_ink(ink, mask, box), ((top, side - box.height - top), (left, side - box.width - left)))
+
+
+@dataclass
+class Segmentation:
+    """A number's ink (deslanted) with the cuts that may separate its digits.
+
+    Cut k is the set of ink pixels left of it (`left[k]`); cuts are sorted by that set's size,
+    cut 0 has nothing on its left and the last cut everything. Digit candidates are the pixels
+    between two nested cuts: `pixels(a, b)`.
+    """
+
+    ink: np.ndarray  # cleaned ink map in the image's own frame, 1 = ink
+    shifts: np.ndarray  # row shifts from the image's frame to the upright (deslanted) one
+    rows: np.ndarray  # upright coordinates of the ink pixels
+    cols: np.ndarray
+    left: np.ndarray  # (cuts, ink pixels) bool
+    crossed: np.ndarray  # ink of single-digit blobs each cut crosses (share of the digit height)
+    digit_height: float
+
+    @property
+    def count(self) -> int:
+        """Number of cuts."""
+        return len(self.left)
+
+    def pixels(self, a: int, b: int) -> np.ndarray:
+        """Which ink pixels lie between cut a and cut b."""
+        return self.left[b] & ~self.left[a]
+
+    def mask(self, a: int, b: int) -> np.ndarray:
+        """The candidate digit's ink pixels in the image's own frame."""
+        inside = self.pixels(a, b)
+        rows = self.rows[inside]
+        mask = np.zeros(self.ink.shape, bool)
+        mask[rows, self.cols[inside] - self.shifts[rows]] = True
+        return mask
+
+    def box(self, a: int, b: int) -> Box:
+        """Bounding box, in image pixels, of the ink between cuts a and b."""
+        return mask_box(self.mask(a, b))
+
+    @cached_property
+    def kept(self) -> np.ndarray:
+        """All the number's ink pixels (specks and ruling removed) in the image's own frame."""
+        return self.mask(0, self.count - 1)
+
+    @cached_property
+    def upright(self) -> np.ndarray:
+        """The cleaned ink, deslanted (the frame of `rows` and `cols`)."""
+        return shear_rows(self.ink, self.shifts)
+
+    def crop(self, a: int, b: int) -> np.ndarray:
+        """The ink between cuts a and b alone, deslanted, as the classifier sees a digit (see `digit_crop`)."""
+        inside = self.pixels(a, b)
+        mask = np.zeros(self.upright.shape, bool)
+        mask[self.rows[inside], self.cols[inside]] = True
+        return digit_crop(self.upright, mask)
+
+    def context(self, a: int, b: int, size: int) -> np.ndarray:
+        """What the whole-digit verifier sees of the ink between cuts a and b: a square CONTEXT_WIDTH digit
+        heights wide, centred on it, scaled to (size, size, 2); channel 0 is its ink, channel 1 the other ink."""
+        mask = self.mask(a, b)
+        box = mask_box(mask)
+        side = max(2, round(CONTEXT_WIDTH * self.digit_height))
+        top, left = (box.top + box.bottom - side) // 2, (box.left + box.right - side) // 2
+        window = Box(left, top, left + side, top + side)
+        own = soft_ink(self.ink, mask, box)
+        others = np.where(self.kept & ~mask, self.ink, 0.0)
+        channels = [paste(own, box, window), paste(others, Box(0, 0, *others.shape[::-1]), window)]
+        return np.stack([resize(channel, size) for channel in channels], axis=-1)
+
+    def groups(self) -> list[tuple[int, int]]:
+        """Pairs of nested cuts (a, b) that could enclose one digit; every cut has at least its nearest successor."""
+        left = self.left.astype(np.float32)
+        size = left.sum(axis=1)
+        nested = (left @ left.T == size[:, None]) & (size[:, None] < size[None, :])  # left[a] inside left[b]
+        first_col = np.array([self.cols[~row].min() if (~row).any() else 0 for row in self.left])
+        last_col = np.array([self.cols[row].max() if row.any() else 0 for row in self.left])
+        pairs = []
+        for a in range(self.count):
+            successors = np.flatnonzero(nested[a])
+            if successors.size == 0:
+                continue
+            nearest = successors[np.argmin(size[successors])]
+            for b in successors:
+                if b == nearest or last_col[b] - first_col[a] <= MAX_WIDTH * self.digit_height:
+                    pairs.append((a, int(b)))
+        return pairs
+
+    def shape_score(self, a: int, b: int) -> float:
+        """Log-plausibility, from its shape alone, that the ink between cuts a and b is one whole digit."""
+        h = self.digit_height
+        inside = self.pixels(a, b)
+        rows, cols = self.rows[inside], self.cols[inside]
+        width, height = (np.ptp(cols) + 1) / h, (np.ptp(rows) + 1) / h
+        used = np.unique(cols)
+        gap = (np.diff(used).max() - 1) / h if used.size > 1 else 0.0
+        score = -(max(0.0, NARROWEST - width) / 0.1) ** 2 - (max(0.0, width - WIDEST) / 0.3) ** 2
+        score -= (max(0.0, FRAGMENT_HEIGHT - height) / 0.1) ** 2  # a short group is part of a digit
+        score -= (max(0.0, gap - PEN_LIFT) / 0.1) ** 2  # a wider gap separates two digits
+        score -= CUT_PENALTY * self.crossed[b]  # cutting through a blob that holds a single digit
+        return float(score)
+
+
+def best_split(segmentation: Segmentation, score: Callable[[int, int], float],
+               groups: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The chain of cuts from the first to the last whose digits (a, b) from `groups` score highest."""
+    count = segmentation.count
+    best = np.full(count, -np.inf)
+    best[0] = 0.0
+    previous = np.zeros(count, int)
+    for a, b in sorted(groups):  # cuts are sorted by size, so a < b and every a is final before use
+        total = best[a] + score(a, b)
+        if total > best[b]:
+            best[b], previous[b] = total, a
+    chain, cut = [], count - 1
+    while cut > 0:
+        chain.append((int(previous[cut]), cut))
+        cut = previous[cut]
+    return chain[::-1]
+
+
+def best_split_of_length(segmentation: Segmentation, score: Callable[[int, int, int], float],
+                         groups: list[tuple[int, int]], length: int) -> Optional[list[tuple[int, int]]]:
+    """Like `best_split`, but with exactly `length` digits, `score(a, b, k)` scoring (a, b) as digit k;
+    None when no chain of cuts holds that many."""
+    best = np.full((length + 1, segmentation.count), -np.inf)
+    best[0, 0] = 0.0
+    previous = np.zeros((length + 1, segmentation.count), int)
+    for a, b in sorted(groups):
+        for k in range(1, length + 1):
+            total = best[k - 1, a] + score(a, b, k - 1)
+            if total > best[k, b]:
+                best[k, b], previous[k, b] = total, a
+    if not np.isfinite(best[length, -1]):
+        return None
+    chain, cut = [], segmentation.count - 1
+    for k in range(length, 0, -1):
+        chain.append((int(previous[k, cut]), cut))
+        cut = previous[k, cut]
+    return chain[::-1]
+
+
+def clean_components(mask: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, float]:
+    """Drop specks far from the digits; returns the cleaned mask and a first guess of the digit height."""
+    components, count = ndimage.label(mask, np.ones((3, 3), bool))
+    if count == 0:
+        return mask, float(mask.shape[0])
+    boxes = [slice_box(region) for region in ndimage.find_objects(components)]
+    mass = ndimage.sum(ink, components, np.arange(1, count + 1))
+    guess = float(np.median([b.height for b, m in zip(boxes, mass) if m >= 0.3 * mass.max()]))
+    small = np.array([max(b.width, b.height) < SPECK_SIZE * guess for b in boxes])
+    large = np.isin(components, np.flatnonzero(~small) + 1)
+    distance = ndimage.distance_transform_edt(~large)
+    near = ndimage.minimum(distance, components, np.arange(1, count + 1)) <= ATTACH_DISTANCE * guess
+    keep = np.r_[False, ~small | near]
+    return keep[components], guess
+
+
+@dataclass(frozen=True)
+class CleanInk:
+    """A number's ink, cleaned (ruling lines and specks removed) and deslanted."""
+
+    ink: np.ndarray  # ink map in the image's own frame, ruling removed
+    shifts: np.ndarray  # row shifts from the image's frame to the upright one
+    upright: np.ndarray  # the ink, deslanted
+    mask: np.ndarray  # the kept ink pixels (specks far from the digits dropped), upright
+    digit_height: float
+
+    def image_box(self, mask: np.ndarray) -> Box:
+        """Bounding box, in image pixels, of an upright mask."""
+        rows, cols = np.nonzero(mask)
+        frame = np.zeros(self.ink.shape, bool)
+        frame[rows, cols - self.shifts[rows]] = True
+        return mask_box(frame)
+
+    def blobs(self) -> list[np.ndarray]:
+        """Upright masks of the separate pieces of ink, left to right, with the pieces of a digit written
+        with a pen lift (overlapping columns, or a gap narrower than PEN_LIFT) or too short to be a
+        digit (a fragment beside one) kept together."""
+        components, count = ndimage.label(self.mask, np.ones((3, 3), bool))
+        spans = sorted((region[1].start, region[1].stop, region[0].stop - region[0].start, index + 1)
+                       for index, region in enumerate(ndimage.find_objects(components)))
+        groups: list[list] = []  # [left, right, height, component labels]
+        for left, right, height, label in spans:
+            previous = groups[-1] if groups else None
+            short = height < FRAGMENT_HEIGHT * self.digit_height
+            if previous and (left <= previous[1] + PEN_LIFT * self.digit_height
+                             or (short or previous[2] < FRAGMENT_HEIGHT * self.digit_height)
+                             and left - previous[1] < 0.5 * self.digit_height):
+                previous[1:3] = [max(previous[1], right), max(previous[2], height)]
+                previous[3].append(label)
+            else:
+                groups.append([left, right, height, [label]])
+        return [np.isin(components, labels) for _, _, _, labels in groups]
+
+
+def clean_ink(gray: np.ndarray) -> CleanInk:
+    """Grayscale image of a handwritten number (either polarity) -> its cleaned, deslanted ink."""
+    ink = remove_ruling(ink_map(gray))
+    shifts = row_shifts(ink.shape[0], estimate_slant(ink > INK_THRESHOLD))
+    upright = shear_rows(ink, shifts)
+    mask, guess = clean_components(upright > INK_THRESHOLD, upright)
+    height = line_height(mask, guess) if mask.any() else float(ink.shape[0])
+    return CleanInk(ink, shifts, upright, mask, height)
+
+
+def segment(gray: np.ndarray, clean: Optional[CleanInk] = None) -> Segmentation:
+    """Grayscale image of a handwritten number (either polarity) -> its ink and candidate cuts."""
+    clean = clean or clean_ink(gray)
+    ink, shifts, upright, mask, digit_height = clean.ink, clean.shifts, clean.upright, clean.mask, clean.digit_height
+    rows, cols = np.nonzero(mask)
+    if rows.size == 0:
+        return Segmentation(ink, shifts, rows, cols, np.zeros((1, 0), bool), np.zeros(1), float(ink.shape[0]))
+    kept_ink = np.where(mask, upright, 0.0)
+    paths = cut_paths(kept_ink + 0.01, [round(rows.min() + share * np.ptp(rows)) for share in CUT_ROWS])
+    components, _ = ndimage.label(mask, np.ones((3, 3), bool))
+    widths = [region[1].stop - region[1].start for region in ndimage.find_objects(components)]
+    narrow = np.r_[False, np.array(widths) < SPLIT_WIDTH * digit_height]
+    single_ink = np.where(narrow[components], kept_ink, 0.0)  # ink of blobs too narrow to hold two digits
+    crossed = np.r_[0.0, single_ink[np.arange(len(upright)), paths].sum(axis=1), 0.0] / digit_height
+    everything = np.ones((1, rows.size), bool)
+    sides = np.vstack([~everything, cols[None, :] < paths[:, rows], everything])
+    first_of = {}  # cuts that split the ink alike are one
+    inverse = np.array([first_of.setdefault(row.tobytes(), len(first_of)) for row in np.packbits(sides, axis=1)])
+    left = sides[np.unique(inverse, return_index=True)[1]]
+    least_crossed = np.full(len(left), np.inf)
+    np.minimum.at(least_crossed, inverse.ravel(), crossed)
+    kept = distinct_cuts(left, least_crossed, NEAR_CUT * digit_height**2)
+    order = kept[np.argsort(left[kept].sum(axis=1))]
+    return Segmentation(ink, shifts, rows, cols, left[order], least_crossed[order], digit_height)
+
+
+def distinct_cuts(left: np.ndarray, crossed: np.ndarray, tolerance: float) -> np.ndarray:
+    """Indices of the cuts to keep: of cuts that put all but `tolerance` pixels on the same sides, the
+    one crossing the least ink (the first and last cut, which hold nothing and everything, always stay)."""
+    as_float = left.astype(np.float32)
+    differ = as_float @ (1 - as_float).T
+    differ += differ.T  # pixels on different sides of two cuts
+    ends = ~left.any(axis=1) | left.all(axis=1)
+    kept: list[int] = []
+    for cut in sorted(range(len(left)), key=lambda c: (not ends[c], crossed[c])):
+        if all(differ[cut, other] > tolerance for other in kept):
+            kept.append(cut)
+    return np.array(kept)
+
+
+def digit_boxes(gray: np.ndarray) -> list[Box]:
+    """The digits' boxes, left to right, judged from shape alone (no classifier)."""
+    segmentation = segment(gray)
+    chain = best_split(segmentation, segmentation.shape_score, segmentation.groups())
+    return [segmentation.box(a, b) for a, b in chain]

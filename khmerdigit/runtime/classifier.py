@@ -1,0 +1,161 @@
+"""The digit classifier: a model with its preprocessing, classifying images in batches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Union
+
+import numpy as np
+from scipy import ndimage
+
+from khmerdigit import KHMER_GLYPHS, KhmerDigitError
+from khmerdigit.fileio import display_path
+from khmerdigit.runtime.preprocess import (
+    INK_THRESHOLD,
+    BadImageError,
+    ImageSource,
+    PreprocessConfig,
+    as_gray,
+    ink_map,
+    preprocess,
+    remove_specks,
+)
+from khmerdigit.runtime.registry import BUNDLED_MODEL, DIGITS, load_model_metadata, model_file
+from khmerdigit.runtime.runners import model_runner
+
+
+def read_metadata(model_path: Path) -> tuple[dict, PreprocessConfig]:
+    """Read and check a digit classifier's metadata; a clear error when it does not fit this tool."""
+    metadata = load_model_metadata(model_path, DIGITS.task)
+    if metadata.get("classes") != list(KHMER_GLYPHS):
+        raise KhmerDigitError(f"{model_path} predicts other classes than the Khmer digits ០-៩")
+    config = PreprocessConfig.from_dict(metadata["preprocess"])
+    if metadata.get("input_shape") != [config.size, config.size, 1]:
+        raise KhmerDigitError(f"{model_path}: input shape does not match its preprocessing")
+    return metadata, config
+
+
+def resolve_model(model: Optional[Path] = None, run: Optional[Path] = None) -> Path:
+    """The model file to use: --model, else a run's best checkpoint, else the bundled model."""
+    if model is not None and run is not None:
+        raise KhmerDigitError("give either --model or --run, not both")
+    if run is not None:
+        model = Path(run) / "best.keras"
+        if not model.is_file():
+            raise KhmerDigitError(f"{run} has no best.keras; is it a training run folder?")
+    if model is None and not BUNDLED_MODEL.is_file():
+        raise KhmerDigitError("this installation has no bundled model; pass --model or --run")
+    return model_file(DIGITS, model)
+
+
+SEVERAL_MARKS = "holds {marks} separate digit-sized marks: a whole number? use `khmerdigit read`"
+GAP = 0.15  # marks closer than this share of the tallest mark's height are one mark (a pen lift)
+MARK_HEIGHT = 0.5  # marks at least this share of the tallest mark's height are digit-sized
+WIDE = 2.0  # one mark wider than this many heights holds several digits
+
+
+def digit_sized_marks(gray: np.ndarray) -> int:
+    """How many separate digit-sized marks an image holds, side by side (a digit: 1; a number: several)."""
+    labels, count = ndimage.label(remove_specks(ink_map(gray)) > INK_THRESHOLD)
+    spans = sorted((box[1].start, box[1].stop, box[0].stop - box[0].start) for box in ndimage.find_objects(labels))
+    if not spans:
+        return 0
+    tallest = max(height for _, _, height in spans)
+    groups: list[list[int]] = []  # [left, right, height] of marks that overlap or nearly touch horizontally
+    for left, right, height in spans:
+        if groups and left <= groups[-1][1] + GAP * tallest:
+            groups[-1] = [groups[-1][0], max(groups[-1][1], right), max(groups[-1][2], height)]
+        else:
+            groups.append([left, right, height])
+    sized = [g for g in groups if g[2] >= MARK_HEIGHT * tallest]
+    return max(len(sized), max(round((right - left) / (WIDE * height)) for left, right, height in sized))
+
+
+@dataclass
+class Prediction:
+    """One image's result: `label` is None and `error` set when the image could not be read; `warning` when
+    the image looks like more than one digit."""
+
+    source: str
+    label: Optional[int] = None
+    confidence: float = 0.0
+    top: tuple[tuple[int, float], ...] = ()
+    error: Optional[str] = None
+    warning: Optional[str] = None
+
+    @property
+    def glyph(self) -> str:
+        return KHMER_GLYPHS[self.label] if self.label is not None else ""
+
+    def to_dict(self, top_k: int = 1) -> dict:
+        """The JSON form of this result (what `predict --json` and the HTTP API print)."""
+        if self.error is not None:
+            return {"file": self.source, "digit": None, "glyph": None, "confidence": None, "error": self.error}
+        record = {"file": self.source, "digit": self.label, "glyph": self.glyph, "confidence": round(self.confidence, 6),
+                  "warning": self.warning}
+        if top_k > 1:
+            record["top"] = [{"digit": label, "glyph": KHMER_GLYPHS[label], "confidence": round(p, 6)}
+                             for label, p in self.top[:top_k]]
+        return record
+
+
+def with_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
+    """Softmax probabilities re-scaled as if their logits were divided by `temperature` (> 1: less sure)."""
+    if temperature == 1.0:
+        return probabilities
+    logits = np.log(np.maximum(probabilities, 1e-12)) / temperature
+    scaled = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return scaled / scaled.sum(axis=-1, keepdims=True)
+
+
+class Classifier:
+    """A model with its preprocessing and calibration: images in, digit probabilities out."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.metadata, self.config = read_metadata(self.path)
+        self.temperature = float(self.metadata.get("temperature", 1.0))  # fitted on held-out data when calibrated
+        self.runner = model_runner(self.path)
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """Preprocessed batch (n, size, size, 1) -> calibrated probabilities (n, 10)."""
+        return with_temperature(self.runner(np.asarray(batch, dtype=np.float32)), self.temperature)
+
+    def predict(
+        self, sources: Iterable[ImageSource], batch_size: int = 256, top_k: int = 1
+    ) -> Iterator[Prediction]:
+        """Classify images lazily, batch by batch; unreadable images yield a Prediction with `error`."""
+        pending: list[tuple[str, np.ndarray, Optional[str]]] = []
+        for source in sources:
+            name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
+            try:
+                gray = as_gray(source)
+                array = preprocess(gray, self.config)
+                if not array.any():
+                    raise BadImageError("no ink found (blank image)")
+            except BadImageError as error:
+                yield from self._flush(pending, top_k)
+                pending = []
+                yield Prediction(name, error=str(error))
+                continue
+            marks = digit_sized_marks(gray)
+            pending.append((name, array, SEVERAL_MARKS.format(marks=marks) if marks > 1 else None))
+            if len(pending) == batch_size:
+                yield from self._flush(pending, top_k)
+                pending = []
+        yield from self._flush(pending, top_k)
+
+    def _flush(self, pending: list[tuple[str, np.ndarray, Optional[str]]], top_k: int) -> Iterator[Prediction]:
+        if not pending:
+            return
+        probabilities = self.probabilities(np.stack([array for _, array, _ in pending]))
+        for (name, _, warning), row in zip(pending, probabilities):
+            order = np.argsort(row)[::-1][: max(1, top_k)]
+            top = tuple((int(i), float(row[i])) for i in order)
+            yield Prediction(name, top[0][0], top[0][1], top, warning=warning)
+
+
+def load_classifier(model: Optional[Union[str, Path]] = None, run: Optional[Path] = None) -> Classifier:
+    """Load --model, a run's best model, or the bundled model."""
+    return Classifier(resolve_model(Path(model) if model else None, run))

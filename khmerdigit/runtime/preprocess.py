@@ -1,0 +1,223 @@
+"""The one preprocessing path: any image in, the model's input tensor out.
+
+Every command (prepare, train, evaluate, predict, read, synth) goes through `preprocess`.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageOps
+from scipy import ndimage
+
+from khmerdigit import KhmerDigitError
+
+PREPROCESS_VERSION = 2
+METHODS = ("normalized", "paper")
+MAX_FILE_BYTES = 64 * 1024 * 1024  # larger files are rejected before decoding
+MAX_PIXELS = 50_000_000  # declared sizes above this are decompression bombs
+WORKING_SIDE = 512  # large photos are shrunk to this before any pixel work
+INK_THRESHOLD = 0.25  # normalized ink above this counts for the bounding box
+SPECK_FRACTION = 0.02  # components with less than this share of the ink are specks
+DIGIT_FILL = 0.75  # the digit's longer side fills this share of the output
+
+ImageSource = Union[str, Path, bytes, Image.Image, np.ndarray]
+
+
+class BadImageError(KhmerDigitError):
+    """The input cannot be read as an image."""
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """How images become model inputs; stored with every model."""
+
+    size: int = 32
+    method: str = "normalized"
+    version: int = PREPROCESS_VERSION
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise KhmerDigitError(f"unknown preprocessing method {self.method!r}; choose from {', '.join(METHODS)}")
+        if not 8 <= self.size <= 256:
+            raise KhmerDigitError(f"input size {self.size} is outside 8..256")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "PreprocessConfig":
+        config = cls(size=int(data["size"]), method=str(data["method"]), version=int(data["version"]))
+        if config.version != PREPROCESS_VERSION:
+            raise KhmerDigitError(
+                f"model uses preprocessing version {config.version}, this khmerdigit has {PREPROCESS_VERSION}"
+            )
+        return config
+
+
+def open_image(path: Union[str, Path, bytes]) -> Image.Image:
+    """Open a file (or bytes) as a PIL image, refusing huge, broken and non-image inputs."""
+    if isinstance(path, bytes):
+        data = path
+    else:
+        path = Path(path)
+        if not path.is_file():
+            if path.is_symlink():
+                raise BadImageError("broken or looping symbolic link")
+            raise BadImageError("not a file" if path.exists() else "file not found")
+        if path.stat().st_size == 0:
+            raise BadImageError("empty file (0 bytes)")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise BadImageError(f"file larger than {MAX_FILE_BYTES // 2**20} MiB")
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise BadImageError(f"cannot read file ({error.strerror or error})") from None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > MAX_PIXELS:
+                raise BadImageError(f"image too large ({image.width}x{image.height} pixels)")
+            image.draft("L", (WORKING_SIDE, WORKING_SIDE))
+            image.load()
+            return ImageOps.exif_transpose(image)
+    except BadImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise BadImageError("image too large (decompression bomb)") from None
+    except Image.UnidentifiedImageError:
+        raise BadImageError("not an image (unknown or damaged format)") from None
+    except Exception as error:  # decoders raise many types for broken files
+        raise BadImageError(f"truncated or corrupt image ({error})") from None
+
+
+def to_gray(image: Image.Image) -> np.ndarray:
+    """Any PIL mode -> float32 grayscale in 0..1 (1 = white); transparency sits on white."""
+    if max(image.size) > WORKING_SIDE:
+        image = image.copy()
+        image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.BOX)
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        values = np.asarray(image, dtype=np.float32)
+        top = 65535.0 if image.mode.startswith("I;16") else max(float(values.max()), 1.0)
+        return np.clip(values / top, 0.0, 1.0)
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        gray = np.asarray(Image.alpha_composite(white, rgba).convert("L"), dtype=np.float32) / 255.0
+        alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255.0
+        if np.ptp(gray) < 0.1 and np.ptp(alpha) >= 0.1:  # light ink on a transparent canvas
+            return 1.0 - alpha
+        return gray
+    if image.mode not in ("L", "RGB"):
+        image = image.convert("RGB")
+    return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+
+
+def as_gray(source: ImageSource) -> np.ndarray:
+    """Load a path, bytes, PIL image or array as float32 grayscale in 0..1."""
+    if isinstance(source, np.ndarray):
+        gray = source.astype(np.float32)
+        if gray.ndim == 3:
+            gray = gray.mean(axis=2)
+        return gray / 255.0 if source.dtype == np.uint8 else gray
+    if isinstance(source, Image.Image):
+        return to_gray(source)
+    return to_gray(open_image(source))
+
+
+UNEVEN_BACKGROUND = 0.12  # paper brighter in one part than another by more than this gets flattened
+
+
+def paper_estimate(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
+    """The paper (or screen) alone, strokes removed: a grey closing (opening for light ink) a third of
+    the image side wide, on a 32-pixel copy, smoothed and enlarged back; beyond the edges is paper."""
+    small_side = 32
+    scale = small_side / max(gray.shape)
+    size = (max(2, round(gray.shape[1] * scale)), max(2, round(gray.shape[0] * scale)))
+    small = np.asarray(Image.fromarray(gray.astype(np.float32), "F").resize(size, Image.Resampling.BOX))
+    window = max(3, small_side // 3)
+    operation = ndimage.grey_closing if dark_ink else ndimage.grey_opening
+    outside = float(small.max() if dark_ink else small.min())  # beyond the edge is paper
+    paper = operation(small, size=(window, window), mode="constant", cval=outside)
+    paper = ndimage.gaussian_filter(paper, 2, mode="nearest")
+    return np.asarray(Image.fromarray(paper, "F").resize(gray.shape[::-1], Image.Resampling.BILINEAR))
+
+
+def flatten_background(gray: np.ndarray) -> np.ndarray:
+    """Even out shadows and uneven light; an evenly lit image is returned unchanged.
+
+    The ink's polarity is the one whose paper estimate the image departs from least (ink is sparse).
+    Dark ink: the image is divided by the paper estimate (shading multiplies); light ink on a screen:
+    the estimate is subtracted.
+    """
+    if min(gray.shape) < 8:
+        return gray
+    estimates = [paper_estimate(gray, dark_ink) for dark_ink in (True, False)]
+    residuals = [float(np.abs(gray - paper).mean()) for paper in estimates]
+    dark_ink = residuals[0] <= residuals[1]
+    paper = estimates[0 if dark_ink else 1]
+    if np.ptp(paper) < UNEVEN_BACKGROUND:
+        return gray
+    level = float(np.median(paper))
+    if dark_ink:  # light falling on paper multiplies: divide it out, which also restores the ink's contrast
+        return (gray * (level / np.maximum(paper, 0.02))).astype(np.float32)
+    return (gray - paper + level).astype(np.float32)
+
+
+def ink_map(gray: np.ndarray) -> np.ndarray:
+    """Grayscale -> ink strength in 0..1 (1 = full ink), whatever the polarity, contrast and digit size."""
+    gray = flatten_background(gray)
+    background = float(np.median(gray))
+    # 2x2 means: extremes that single noisy pixels cannot fake, however little ink there is
+    smooth = (gray[:-1, :-1] + gray[1:, :-1] + gray[:-1, 1:] + gray[1:, 1:]) / 4 if min(gray.shape) > 1 else gray
+    dark, light = background - float(smooth.min()), float(smooth.max()) - background
+    ink, peak = (background - gray, dark) if dark >= light else (gray - background, light)
+    if peak < 0.05:
+        return np.zeros_like(gray, dtype=np.float32)
+    return np.clip((ink / peak - 0.15) / 0.85, 0.0, 1.0).astype(np.float32)
+
+
+def remove_specks(ink: np.ndarray) -> np.ndarray:
+    """Zero connected ink components too small to be part of a digit."""
+    labels, count = ndimage.label(ink > INK_THRESHOLD)
+    if count <= 1:
+        return ink
+    mass = ndimage.sum(ink, labels, index=np.arange(1, count + 1))
+    specks = np.flatnonzero(mass < SPECK_FRACTION * mass.sum()) + 1
+    return np.where(np.isin(labels, specks), 0.0, ink)
+
+
+def centre_on_canvas(ink: np.ndarray, size: int) -> np.ndarray:
+    """Crop to the ink's bounding box, pad to a square and centre it on a size x size canvas."""
+    rows, cols = np.nonzero(ink > INK_THRESHOLD)
+    if rows.size == 0:
+        return np.zeros((size, size), np.float32)
+    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    side = max(crop.shape)
+    square = np.zeros((side, side), np.float32)
+    top, left = (side - crop.shape[0]) // 2, (side - crop.shape[1]) // 2
+    square[top : top + crop.shape[0], left : left + crop.shape[1]] = crop
+    inner = max(1, round(size * DIGIT_FILL))
+    scaled = np.asarray(Image.fromarray(square, "F").resize((inner, inner), Image.Resampling.LANCZOS))
+    canvas = np.zeros((size, size), np.float32)
+    offset = (size - inner) // 2
+    canvas[offset : offset + inner, offset : offset + inner] = np.clip(scaled, 0.0, 1.0)
+    return canvas
+
+
+def preprocess(source: ImageSource, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
+    """Any image -> float32 array (size, size, 1) in 0..1 with bright ink on black."""
+    gray = as_gray(source)
+    if config.method == "paper":  # the paper: resize to the input size, invert
+        image = Image.fromarray(gray.astype(np.float32), "F").resize((config.size, config.size), Image.Resampling.BILINEAR)
+        out = 1.0 - np.clip(np.asarray(image), 0.0, 1.0)
+    else:
+        out = centre_on_canvas(remove_specks(ink_map(gray)), config.size)
+    return out.astype(np.float32)[..., None]

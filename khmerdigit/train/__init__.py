@@ -1,0 +1,1 @@
+"""Training (imports TensorFlow): architectures, the trainers, the reader models' examples, export to LiteRT."""
