@@ -159,12 +159,16 @@ def flatten_background(gray: np.ndarray) -> np.ndarray:
     """
     if min(gray.shape) < 8:
         return gray
-    estimates = [paper_estimate(gray, dark_ink) for dark_ink in (True, False)]
-    residuals = [float(np.abs(gray - paper).mean()) for paper in estimates]
-    dark_ink = residuals[0] <= residuals[1]
-    paper = estimates[0 if dark_ink else 1]
-    if np.ptp(paper) < UNEVEN_BACKGROUND:
+    first = float(np.median(gray)) >= 0.5 * (float(gray.min()) + float(gray.max()))  # dark ink, most likely
+    paper = paper_estimate(gray, first)
+    if np.ptp(paper) < UNEVEN_BACKGROUND:  # the common case: evenly lit, one estimate is enough
         return gray
+    other = paper_estimate(gray, not first)
+    if np.abs(gray - other).mean() < np.abs(gray - paper).mean():
+        first, paper = not first, other
+        if np.ptp(paper) < UNEVEN_BACKGROUND:
+            return gray
+    dark_ink = first
     level = float(np.median(paper))
     if dark_ink:  # light falling on paper multiplies: divide it out, which also restores the ink's contrast
         return (gray * (level / np.maximum(paper, 0.02))).astype(np.float32)
