@@ -1,8 +1,23 @@
 """Training distortions: pen lifts and small writing, and the seeded `distort` built from them."""
 
 import numpy as np
+from scipy import ndimage
 
-from khmerdigit.data.augment import break_stroke, distort, low_resolution
+from khmerdigit.data.augment import (
+    PERTURBATIONS,
+    break_stroke,
+    distort,
+    low_resolution,
+    motion_blur,
+    neighbour_bits,
+    perspective,
+    photo,
+    ruled_lines,
+    scan,
+    screen,
+    shadow,
+    to_work_ink,
+)
 from khmerdigit.runtime.preprocess import ink_map
 from tests.helpers import digit_image
 
@@ -45,10 +60,6 @@ def test_distort_is_seeded():
 
 # capture conditions ------------------------------------------------------------------------------
 
-from scipy import ndimage  # noqa: E402
-
-from khmerdigit.data.augment import (PERTURBATIONS, motion_blur, neighbour_bits, perspective, photo,  # noqa: E402
-                                     ruled_lines, scan, screen, shadow, to_work_ink)
 
 
 def work_ink(label: int = 2) -> np.ndarray:

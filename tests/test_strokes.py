@@ -5,7 +5,6 @@ from itertools import combinations
 import numpy as np
 import pytest
 from PIL import Image
-
 from scipy import ndimage
 
 from khmerdigit.data.strokes import DIGIT_STROKES, DIGIT_STYLES, render_digit, render_digit_variant, styles
