@@ -134,7 +134,7 @@ def shadow(shape: tuple[int, int], rng: np.random.Generator, depth: float = 0.3)
     angle = rng.uniform(0, 2 * np.pi)
     across = np.cos(angle) * cols + np.sin(angle) * rows
     edge = rng.uniform(across.min(), across.max())
-    softness = rng.uniform(0.03, 0.2)
+    softness = rng.uniform(0.08, 0.25)
     return 1.0 - depth / (1.0 + np.exp(-(across - edge) / softness))
 
 
@@ -209,10 +209,10 @@ def screen(ink: np.ndarray, rng: np.random.Generator, margin: bool | None = None
     background = rng.uniform(0.0, 0.2) if rng.random() < 0.6 else rng.uniform(0.2, 0.55)  # black or coloured
     stroke = rng.uniform(max(background + 0.35, 0.7), 1.0)
     gray = background * (1 - thin) + stroke * thin
-    if margin if margin is not None else rng.random() < 0.3:
+    if margin if margin is not None else rng.random() < 0.2:
         h, w = gray.shape
         top, left = int(rng.uniform(0.04, 0.12) * h), int(rng.uniform(0.04, 0.12) * w)
-        frame = np.full_like(gray, np.clip(background + rng.uniform(-0.15, 0.15), 0, 1))
+        frame = np.full_like(gray, np.clip(background + rng.uniform(-0.1, 0.1), 0, 1))
         frame[top : h - top, left : w - left] = gray[top : h - top, left : w - left]
         gray = frame
     return np.clip(gray, 0, 1)
