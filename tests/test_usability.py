@@ -175,7 +175,7 @@ def test_debug_image_is_saved_and_said_so(tmp_path):
     result = run("read", tmp_path / "n.png", "--debug-image", tmp_path / "debug.png", "--cuts-only")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "debug.png").is_file() and f"saved {tmp_path / 'debug.png'}" in result.stderr
-    header = result.stdout.splitlines()[2]
+    header = next(line for line in result.stdout.splitlines() if line.startswith("┃ #"))
     assert re.search(r"┃ flag ┃$", header), header  # no unnamed column
 
 
@@ -241,6 +241,19 @@ def test_report_is_not_truncated_on_an_80_column_terminal(tmp_path):
     assert result.exit_code == 0, result.output
     assert "…" not in result.stdout
     assert all(any(f"a-long-run-name-{n}" in line for line in result.stdout.splitlines()) for n in range(5))
+
+
+def test_tables_fold_rather_than_cut_on_a_narrow_terminal():
+    from rich.console import Console
+
+    from khmerdigit.cli.console import simple_table
+
+    names = [f"a-long-run-name-{n}" for n in range(5)]
+    console = Console(width=60, file=io.StringIO(), force_terminal=True, color_system=None)
+    console.print(simple_table("Per-class accuracy", ["class", *names], [["0", *["100.0%"] * 5]]))
+    text = console.file.getvalue()
+    assert "…" not in text and all(line.startswith(("┃", "│", "┏", "┡", "└", " ")) for line in text.splitlines())
+    assert text.count("100.0%") == 5
 
 
 # Pictures: captured before they are saved

@@ -77,15 +77,20 @@ def confusion_table(matrix: Sequence[Sequence[int]]) -> Table:
 
 
 def print_wide(renderable, width: int = 160) -> None:
-    """Print on at least `width` columns, also when the output is a file (benchmark logs) or an 80-column terminal."""
-    Console(width=max(width, out.width), soft_wrap=True).print(renderable)
+    """Print a wide table: at the terminal's width on a terminal (its cells fold), else on at least `width`
+    columns, so that files and pipes (benchmark logs, `report > report.txt`) get unbroken lines."""
+    if out.is_terminal:
+        out.print(renderable)
+    else:
+        Console(width=max(width, out.width), soft_wrap=True).print(renderable)
 
 
 def simple_table(title: str, header: list[str], rows: list[list[str]]) -> Table:
-    """A table whose first column is left-aligned and the rest right-aligned."""
+    """A table whose first column is left-aligned and the rest right-aligned; too narrow a console folds
+    its cells rather than cutting them short."""
     table = Table(title=title)
     for index, name in enumerate(header):
-        table.add_column(name, justify="left" if index == 0 else "right")
+        table.add_column(name, justify="left" if index == 0 else "right", overflow="fold")
     for row in rows:
         table.add_row(*row)
     return table

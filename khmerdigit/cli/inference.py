@@ -75,8 +75,9 @@ def read(
                                                help="Save a PNG with the boxes and the number read drawn on the "
                                                     "image (with several images: FILE-IMAGENAME.png)."),
     threshold: float = typer.Option(defaults.THRESHOLD, min=0.0, max=1.0,
-                                    help="Digits below this confidence are marked uncertain."),
-    strict: bool = typer.Option(False, "--strict", help="Exit with code 2 if any digit is uncertain."),
+                                    help="A digit, or a number (the product of its digits' confidences), below this "
+                                         "confidence is marked uncertain."),
+    strict: bool = typer.Option(False, "--strict", help="Exit with code 2 if any number read is uncertain."),
     verifier_path: Optional[Path] = typer.Option(None, "--verifier", dir_okay=False, metavar="FILE",
                                                  help="Whole-digit verifier model.", show_default="the bundled one"),
     line_model: Optional[Path] = typer.Option(None, "--line-model", dir_okay=False, metavar="FILE",
@@ -122,7 +123,8 @@ def read(
             rows = [[str(i), d.glyph, str(d.label), percent(d.confidence),
                      f"{d.box.left},{d.box.top},{d.box.width},{d.box.height}", "uncertain" if d.uncertain else ""]
                     for i, d in enumerate(reading.digits, 1)]
-            title = f"{escape(reading.source)}: {reading.khmer}  ({reading.arabic})"
+            title = (f"{escape(reading.source)}: {reading.khmer}  ({reading.arabic}), {percent(reading.confidence)} "
+                     "confident" + (", uncertain" if reading.uncertain else ""))
             out.print(simple_table(title, ["#", "glyph", "digit", "confidence", "box x,y,w,h", "flag"], rows))
     if as_json:
         sys.stdout.write("[" + ",".join("\n " + json.dumps(r, ensure_ascii=False) for r in records) + "\n]\n")
@@ -130,5 +132,5 @@ def read(
     if failed or missing:
         raise typer.Exit(1)
     if strict and uncertain:
-        err.print("some digits are uncertain (--strict)")
+        err.print("some numbers are uncertain (--strict)")
         raise typer.Exit(2)

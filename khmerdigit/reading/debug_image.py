@@ -45,8 +45,9 @@ def draw_debug(source: ImageSource, reading: NumberReading, target: Path) -> Non
     uncertain = [d for d in reading.digits if d.uncertain]
     title = f"read {reading.khmer}  =  {reading.arabic}" if reading.digits else "no digits found"
     threshold = f"{reading.threshold * 100:g}%"
-    note = (f"{len(uncertain)} of {len(reading.digits)} digits below {threshold} confidence (red)"
-            if uncertain else f"every digit at least {threshold} confident")
+    note = (f"number {reading.confidence:.0%} confident; "
+            + (f"{len(uncertain)} of {len(reading.digits)} digits below {threshold} (red)" if uncertain
+               else f"every digit at least {threshold}"))
     source_name = Path(display_path(reading.source)).name
 
     # Labels under the boxes, centred; a label that would overlap its left neighbour goes one row lower.
@@ -72,7 +73,7 @@ def draw_debug(source: ImageSource, reading: NumberReading, target: Path) -> Non
     canvas.paste(image, (0, header))
     draw = ImageDraw.Draw(canvas)
     draw.text((pad, pad), title, fill=TEXT, font=big)
-    draw.text((pad, pad + round(size * 1.5 * 1.3)), note, fill=UNSURE if uncertain else SURE, font=small)
+    draw.text((pad, pad + round(size * 1.5 * 1.3)), note, fill=UNSURE if reading.uncertain else SURE, font=small)
     draw.text((canvas_width - pad, pad + round(size * 1.5 * 1.3)), source_name, fill=(120, 120, 120), font=small,
               anchor="ra")
 
