@@ -73,7 +73,7 @@ def build_report(run_dirs: list[Path], out_dir: Path) -> list[RunSummary]:
         raise KhmerDigitError("no runs to report on: pass run folders, or train one first")
     summaries = [summarize_run(run) for run in run_dirs]
     out_dir.mkdir(parents=True, exist_ok=True)
-    title = "Training curves: " + ", ".join(s.name for s in summaries) + " (train dashed, validation solid)"
+    title = "Training curves: " + ", ".join(s.name for s in summaries)
     curves_png({s.label: s.history for s in summaries}, out_dir / "curves.png", title)
     write_json(out_dir / "report.json", {
         "paper": {"accuracy": PAPER_ACCURACY, "per_class": PAPER_PER_CLASS},
