@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 from PIL import Image
 from typer.testing import CliRunner
 
 from khmerdigit.cli import app
-from khmerdigit.data.strokes import render_digit
+from khmerdigit.data.strokes import render_digit, styles
 from khmerdigit.reading.segment import Box
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -18,9 +19,10 @@ REAL_DATA = SHARED_DATA / "khmer-digits-real"
 MULTIWRITER = SHARED_DATA / "khmer-digits-multiwriter"
 
 
-def digit_image(label: int, seed: int = 0, size: int = 48) -> Image.Image:
-    """A generated handwritten-style digit, dark ink on white."""
-    return render_digit(label, np.random.default_rng([label, seed]), size)
+def digit_image(label: int, seed: int = 0, size: int = 48, style: Optional[str] = None) -> Image.Image:
+    """A generated handwritten-style digit, dark ink on white, in the digit's classic style unless `style`
+    names another (`khmerdigit.data.strokes.styles`): tests of reading need digits every model knows."""
+    return render_digit(label, np.random.default_rng([label, seed]), size, style or styles(label)[0])
 
 
 def make_class_folders(root: Path, per_class: int = 6, labels=range(10), seed: int = 0) -> Path:
@@ -43,7 +45,7 @@ MARGIN = 12
 
 def digit_ink(label: int, seed: int, size: int = 48) -> np.ndarray:
     """A generated digit as an ink map (1 = ink), cropped to its ink."""
-    ink = 1.0 - np.asarray(render_digit(label, np.random.default_rng([label, seed]), size), np.float32) / 255.0
+    ink = 1.0 - np.asarray(digit_image(label, seed, size), np.float32) / 255.0
     rows, cols = np.nonzero(ink > 0.25)
     return ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
 

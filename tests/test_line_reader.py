@@ -10,7 +10,7 @@ from khmerdigit import KhmerDigitError
 from khmerdigit.data.compose import stroke_digits
 from khmerdigit.reading.line_reader import best_path, line_image, load_line_reader
 from khmerdigit.reading.reader import SplitWeights, read_number, score_candidates
-from khmerdigit.reading.segment import segment
+from khmerdigit.reading.segment import clean_ink, segment
 from khmerdigit.reading.verifier import load_verifier
 from khmerdigit.runtime.classifier import load_classifier
 from khmerdigit.runtime.registry import BUNDLED_MODEL, LINE
@@ -34,13 +34,13 @@ def test_best_path_collapses_runs_and_skips_blanks():
 
 def test_line_image_is_the_whole_number_at_a_fixed_height():
     gray, _ = compose([3, 1, 4], [10, 14])
-    line = line_image(segment(gray))
+    line = line_image(clean_ink(gray))
     assert line.shape == LINE.input_shape[:2]
     rows, cols = (np.flatnonzero((line > 0.5).any(axis=axis)) for axis in (1, 0))
     assert rows.min() >= 1 and rows.max() <= LINE.input_shape[0] - 2  # a margin above and below
     assert cols.min() <= 6 and cols.max() < LINE.input_shape[1] // 2  # left-aligned, not stretched
-    np.testing.assert_allclose(line_image(segment(1.0 - gray)), line, atol=0.1)  # either polarity
-    assert not line_image(segment(np.ones((30, 90), np.float32))).any()
+    np.testing.assert_allclose(line_image(clean_ink(1.0 - gray)), line, atol=0.1)  # either polarity
+    assert not line_image(clean_ink(np.ones((30, 90), np.float32))).any()
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_line_examples_are_seeded_and_labelled(pools):
 def test_trained_line_reader_saves_loads_and_exports(pools, tmp_path):
     result = train_line_reader(pools, tmp_path / "line.keras", numbers=40, epochs=1, workers=1)
     assert result.epochs == 1 and 0 <= result.valid_exact <= 1
-    line = line_image(segment(compose([2, 5], [12])[0]))[None, ..., None]
+    line = line_image(clean_ink(compose([2, 5], [12])[0]))[None, ..., None]
     probabilities = load_line_reader(result.model).runner(line)
     assert probabilities.shape == (1, LINE.input_shape[1] // 4, 11) and np.allclose(probabilities.sum(axis=-1), 1, atol=1e-3)
     export_tflite(result.model, tmp_path / "line.tflite", quantize="float16")
@@ -74,7 +74,7 @@ def test_a_line_model_made_for_another_input_is_refused(tmp_path):
     shutil.copy(LINE.bundled, model)
     metadata = json.loads(LINE.bundled.with_suffix(".json").read_text())
     model.with_suffix(".json").write_text(json.dumps({**metadata, "line_margin": 0.3}))
-    with pytest.raises(KhmerDigitError, match="another version of the line reader's input"):
+    with pytest.raises(KhmerDigitError, match="another version of the line-reader's input"):
         load_line_reader(model)
     model.with_suffix(".json").write_text(json.dumps(metadata))
     assert load_line_reader(model).metadata == metadata
@@ -83,7 +83,7 @@ def test_a_line_model_made_for_another_input_is_refused(tmp_path):
 def test_bundled_line_reader_reads_composed_numbers():
     reader = load_line_reader()
     for labels, gaps in [([3, 1, 4, 5, 9], [10, 16, None, 12]), ([6, 0, 8, 2, 7, 1], [12, 14, None, 9, 11])]:
-        assert reader.read(segment(compose(labels, gaps)[0]))[0] == labels
+        assert reader.read(clean_ink(compose(labels, gaps)[0]))[0] == labels
 
 
 @pytest.fixture(scope="module")

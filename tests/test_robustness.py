@@ -24,7 +24,7 @@ def test_interrupted_training_keeps_checkpoint_and_resumes(tmp_path, stop_signal
     make_class_folders(tmp_path / "raw", per_class=40)
     prepare(tmp_path / "raw", tmp_path / "prepared")
     run_dir = tmp_path / "runs" / "job"
-    command = [sys.executable, "-m", "khmerdigit.cli.app", "train", "--data", str(tmp_path / "prepared"),
+    command = [sys.executable, "-m", "khmerdigit", "train", "--data", str(tmp_path / "prepared"),
                "--epochs", "200", "--batch-size", "8", "--project", str(tmp_path / "runs"), "--name", "job"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120

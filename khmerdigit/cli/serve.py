@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.markup import escape
 
 from khmerdigit.cli.app import ModelOption, command, fail
 from khmerdigit.cli.console import err
@@ -42,7 +43,7 @@ def serve(
         from khmerdigit.serve.engine import Models
         from khmerdigit.serve.settings import ENV, MIB, ServeSettings
     except ImportError as error:
-        fail(f"serve needs the serve extra ({error.name} is missing): pip install 'khmerdigit[serve]'")
+        fail(escape(f"serve needs the serve extra ({error.name} is missing): pip install 'khmerdigit[serve]'"))
 
     cores = os.cpu_count() or 1
     settings = ServeSettings(model=str(model) if model else None, max_upload_bytes=int(max_upload_mb * MIB),

@@ -17,26 +17,24 @@ from typing import Optional
 import numpy as np
 from PIL import Image
 
-from khmerdigit.reading.segment import Segmentation, mask_box, soft_ink
+from khmerdigit.reading.segment import CleanInk, mask_box, soft_ink
 from khmerdigit.runtime.registry import LINE, LINE_MARGIN, checked_metadata, model_file
 from khmerdigit.runtime.runners import model_runner
 
 LINE_INPUT = LINE.input_shape
 
 
-def line_image(segmentation: Segmentation) -> np.ndarray:
+def line_image(clean: CleanInk) -> np.ndarray:
     """What the line reader sees: the number's cleaned ink (specks and ruling removed), deslanted, with
     a margin, scaled to the input height and left-aligned on a blank line of the input width (squeezed
     if longer)."""
     height, width = LINE_INPUT[:2]
     line = np.zeros((height, width), np.float32)
-    if segmentation.rows.size == 0:
+    if not clean.mask.any():
         return line
-    kept = np.zeros(segmentation.upright.shape, bool)
-    kept[segmentation.rows, segmentation.cols] = True
-    box = mask_box(kept)
+    box = mask_box(clean.mask)
     pad = round(LINE_MARGIN * box.height)
-    ink = np.pad(soft_ink(segmentation.upright, kept, box), pad)
+    ink = np.pad(soft_ink(clean.upright, clean.mask, box), pad)
     scaled = min(width, max(1, round(ink.shape[1] * height / ink.shape[0])))
     image = Image.fromarray(ink.astype(np.float32), "F").resize((scaled, height), Image.Resampling.BILINEAR)
     line[:, :scaled] = np.clip(np.asarray(image), 0, 1)
@@ -70,10 +68,10 @@ class LineReader:
         self.metadata = checked_metadata(self.path, LINE)
         self.runner = model_runner(self.path)
 
-    def read(self, segmentation: Segmentation) -> tuple[list[int], np.ndarray]:
-        """The digits of the segmented number as the line reader reads them, and for each its
+    def read(self, clean: CleanInk) -> tuple[list[int], np.ndarray]:
+        """The digits of the number's cleaned ink as the line reader reads them, and for each its
         probabilities of the ten digits (see `best_path`)."""
-        return best_path(self.runner(line_image(segmentation)[None, ..., None])[0])
+        return best_path(self.runner(line_image(clean)[None, ..., None])[0])
 
 
 def load_line_reader(path: Optional[Path] = None) -> LineReader:

@@ -25,7 +25,6 @@ from khmerdigit import KHMER_GLYPHS, defaults
 from khmerdigit.fileio import display_path
 from khmerdigit.reading.line_reader import LineReader
 from khmerdigit.reading.segment import (
-    SPLIT_WIDTH,
     Box,
     CleanInk,
     Segmentation,
@@ -33,7 +32,6 @@ from khmerdigit.reading.segment import (
     best_split_of_length,
     clean_ink,
     digit_crop,
-    mask_box,
     segment,
 )
 from khmerdigit.reading.verifier import Verifier
@@ -149,25 +147,26 @@ class NumberReading:
                 "image_size": list(self.image_size), "digits": [d.to_dict() for d in self.digits]}
 
 
-ONE_DIGIT_WIDTH = SPLIT_WIDTH  # a blob narrower than this many digit heights holds one digit...
-LONE_DIGIT_WIDTH = 1.6  # ...and an image's only blob up to this wide, when the classifier is sure of it
+LONE_DIGIT_WIDTH = 1.6  # a lone piece up to this many digit heights wide may be one wide digit (៣, a long-tailed ៨)
 HOLES_PER_DIGIT = 4  # a digit's ink encloses at most a few holes (៨ ៩ have loops); noise and texture have hundreds
 
 
 def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
                 threshold: float = defaults.THRESHOLD, weights: SplitWeights = SplitWeights(),
                 line_reader: Optional[LineReader] = None) -> NumberReading:
-    """Read the handwritten number (one line of digits, any length) in an image. Separate digits are
-    read at once (`read_blobs`); only when ink may hold touching digits are cuts searched (`read_by_cuts`)."""
+    """Read the handwritten number (one line of digits, any length) in an image. When its separate pieces
+    of ink are each one digit, they are read at once (`read_pieces`); otherwise, where digits may touch,
+    cuts are searched (`read_by_cuts`)."""
     gray = as_gray(source)
     name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
     size = (gray.shape[1], gray.shape[0])
     clean = clean_ink(gray)
     if not clean.mask.any() or not looks_like_writing(clean):
         return NumberReading(name, (), threshold, size)
-    digits = read_blobs(clean, classifier, threshold)
+    line = line_reader.read(clean) if line_reader is not None else None
+    digits = read_pieces(clean, classifier, threshold, line)
     if digits is None:
-        digits = read_by_cuts(segment(gray, clean), classifier, verifier, threshold, weights, line_reader)
+        digits = read_by_cuts(segment(gray, clean), classifier, verifier, threshold, weights, line)
     return NumberReading(name, tuple(digits), threshold, size)
 
 
@@ -177,45 +176,52 @@ def looks_like_writing(clean: CleanInk) -> bool:
     return regions - 1 <= HOLES_PER_DIGIT * (len(clean.blobs()) + 2)
 
 
-def read_blobs(clean: CleanInk, classifier: Classifier, threshold: float) -> Optional[list[DigitReading]]:
-    """Each separate piece of ink as one digit, classified in one batch; None when a piece is wide enough
-    to hold several digits."""
+def combined(probabilities: np.ndarray, line_probabilities: Optional[np.ndarray]) -> np.ndarray:
+    """The classifier's probabilities of each digit, times the line reader's when there are both."""
+    if line_probabilities is None:
+        return probabilities
+    product = probabilities * line_probabilities
+    return product / np.maximum(product.sum(axis=1, keepdims=True), 1e-12)
+
+
+def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
+                line: Optional[tuple[list[int], np.ndarray]]) -> Optional[list[DigitReading]]:
+    """Each separate piece of ink (`CleanInk.blobs`) as one digit, classified in one batch (with the line
+    reader's evidence when it counts as many digits). None when a piece may hold several digits, or when
+    the line reader counts fewer digits than pieces (a digit's strokes may lie apart). A piece too narrow
+    for two digits is never split, whatever the line reader counts; nor is a lone wider one that the line
+    reader or, up to LONE_DIGIT_WIDTH, the classifier is sure is one digit."""
     blobs = clean.blobs()
-    widths = [mask_box(blob).width / clean.digit_height for blob in blobs]
-    if max(widths) > (LONE_DIGIT_WIDTH if len(blobs) == 1 else ONE_DIGIT_WIDTH):
+    count = len(line[0]) if line is not None else len(blobs)
+    if count < len(blobs):
         return None
     crops = np.stack([preprocess(digit_crop(clean.upright, blob), classifier.config) for blob in blobs])
     probabilities = classifier.probabilities(crops)
-    if max(widths) > ONE_DIGIT_WIDTH and probabilities.max() < threshold:
-        return None  # a wide lone blob the classifier doubts: maybe two digits
+    if not all(clean.holds_one_digit(blob) for blob in blobs):
+        lone = len(blobs) == 1 and (count == 1 or probabilities.max() >= threshold and clean.holds_one_digit(
+            blobs[0], LONE_DIGIT_WIDTH))
+        if not lone:
+            return None
+    probabilities = combined(probabilities, line[1] if line and count == len(blobs) else None)
     return [DigitReading(int(row.argmax()), float(row.max()), clean.image_box(blob), float(row.max()) < threshold)
             for row, blob in zip(probabilities, blobs)]
 
 
 def read_by_cuts(segmentation: Segmentation, classifier: Classifier, verifier: Verifier, threshold: float,
-                 weights: SplitWeights, line_reader: Optional[LineReader]) -> list[DigitReading]:
-    """The digits of the best split of the number's cuts; with a `line_reader`, a split into as many digits
-    as it reads (unless none has that many), each digit judged by both models."""
+                 weights: SplitWeights, line: Optional[tuple[list[int], np.ndarray]]) -> list[DigitReading]:
+    """The digits of the best split of the number's cuts; with the line reader's reading (`line`), a split
+    into as many digits as it reads (unless none has that many), each digit judged by both models."""
     groups = segmentation.groups()
     if not groups:
         return []
     candidates = score_candidates(segmentation, groups, classifier, verifier)
-    chain, line_probabilities = None, None
-    if line_reader is not None:
-        line_digits, line_probabilities = line_reader.read(segmentation)
-        chain = candidates.best_split_for(weights, line_digits) if line_digits else None
+    chain = candidates.best_split_for(weights, line[0]) if line and line[0] else None
+    line_probabilities = line[1] if chain is not None else None
     if chain is None:
-        chain, line_probabilities = candidates.best_split(weights), None
-    digits = []
-    for position, index in enumerate(chain):
-        row = candidates.probabilities[index]
-        if line_probabilities is not None:  # both models' evidence
-            row = row * line_probabilities[position]
-            row = row / max(float(row.sum()), 1e-12)
-        label, confidence = int(row.argmax()), float(row.max())
-        digits.append(DigitReading(label, confidence, segmentation.box(*candidates.groups[index]),
-                                   confidence < threshold))
-    return digits
+        chain = candidates.best_split(weights)
+    probabilities = combined(candidates.probabilities[chain], line_probabilities)
+    return [DigitReading(int(row.argmax()), float(row.max()), segmentation.box(*candidates.groups[index]),
+                         float(row.max()) < threshold) for row, index in zip(probabilities, chain)]
 
 
 @dataclass

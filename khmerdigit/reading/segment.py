@@ -376,24 +376,33 @@ class CleanInk:
         return mask_box(frame)
 
     def blobs(self) -> list[np.ndarray]:
-        """Upright masks of the separate pieces of ink, left to right, with the pieces of a digit written
-        with a pen lift (overlapping columns, or a gap narrower than PEN_LIFT) or too short to be a
-        digit (a fragment beside one) kept together."""
-        components, count = ndimage.label(self.mask, np.ones((3, 3), bool))
-        spans = sorted((region[1].start, region[1].stop, region[0].stop - region[0].start, index + 1)
+        """Upright masks of the separate pieces of ink, left to right. Neighbouring pieces are one digit
+        when they overlap by half the narrower one's width (strokes stacked after a pen lift), or when
+        together they are narrow enough for one digit and nearly touch or one is a fragment."""
+        components, _ = ndimage.label(self.mask, np.ones((3, 3), bool))
+        spans = sorted((region[1].start, region[1].stop, region[0].start, region[0].stop, index + 1)
                        for index, region in enumerate(ndimage.find_objects(components)))
-        groups: list[list] = []  # [left, right, height, component labels]
-        for left, right, height, label in spans:
-            previous = groups[-1] if groups else None
-            short = height < FRAGMENT_HEIGHT * self.digit_height
-            if previous and (left <= previous[1] + PEN_LIFT * self.digit_height
-                             or (short or previous[2] < FRAGMENT_HEIGHT * self.digit_height)
-                             and left - previous[1] < 0.5 * self.digit_height):
-                previous[1:3] = [max(previous[1], right), max(previous[2], height)]
-                previous[3].append(label)
-            else:
-                groups.append([left, right, height, [label]])
-        return [np.isin(components, labels) for _, _, _, labels in groups]
+        h = self.digit_height
+        groups: list[list] = []  # [left, right, top, bottom, component labels]
+        for left, right, top, bottom, label in spans:
+            if groups:
+                g = groups[-1]
+                overlap = min(g[1], right) - left
+                merged = [g[0], max(g[1], right), min(g[2], top), max(g[3], bottom)]
+                narrow = merged[1] - merged[0] <= SPLIT_WIDTH * max(h, merged[3] - merged[2])
+                short = min(bottom - top, g[3] - g[2]) < FRAGMENT_HEIGHT * h
+                if overlap >= 0.5 * min(right - left, g[1] - g[0]) or narrow and (
+                        overlap >= -PEN_LIFT * h or short and overlap >= -0.5 * h):
+                    g[:4] = merged
+                    g[4].append(label)
+                    continue
+            groups.append([left, right, top, bottom, [label]])
+        return [np.isin(components, g[4]) for g in groups]
+
+    def holds_one_digit(self, blob: np.ndarray, width: float = SPLIT_WIDTH) -> bool:
+        """Whether a blob is narrower than `width` digit heights (by default: too narrow for two digits)."""
+        box = mask_box(blob)
+        return box.width <= width * max(self.digit_height, box.height)
 
 
 def clean_ink(gray: np.ndarray) -> CleanInk:

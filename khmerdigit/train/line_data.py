@@ -12,7 +12,7 @@ from khmerdigit import KhmerDigitError
 from khmerdigit.data.compose import DigitPool, compose_number
 from khmerdigit.progress import Track, no_track
 from khmerdigit.reading.line_reader import line_image
-from khmerdigit.reading.segment import segment
+from khmerdigit.reading.segment import clean_ink
 from khmerdigit.runtime.registry import LINE, network_metadata
 
 MAX_DIGITS = 10  # the longest number the line reader is trained on
@@ -43,7 +43,7 @@ def number_example(seed: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     gray, _ = compose_number(inks, float(rng.choice(TOUCHING)), rng)
     labels = np.full(MAX_DIGITS, -1, np.int32)
     labels[: len(digits)] = digits
-    return line_image(segment(gray)).astype(np.float16), labels
+    return line_image(clean_ink(gray)).astype(np.float16), labels
 
 
 def line_examples(pools: list[DigitPool], numbers: int, seed: int = 0, workers: int = 1,
