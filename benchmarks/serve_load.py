@@ -29,9 +29,9 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for fuzz when run as a script
 
-from fuzz.corpus import make_corpus  # noqa: E402
-from khmerdigit.cli.console import out, simple_table  # noqa: E402
-from khmerdigit.data.strokes import render_digit  # noqa: E402
+from fuzz.corpus import make_corpus
+from khmerdigit.cli.console import out, simple_table
+from khmerdigit.data.strokes import render_digit
 
 BOUNDARY = b"khmerdigit-load-boundary"
 MEMORY_REQUESTS = 10_000

@@ -4,9 +4,9 @@
                                         [--epochs 24] [--workdir build/line-reader]
                                         [--out khmerdigit/assets/line.tflite]
 
-Numbers are composed from pen-stroke digits, font digits and the real development set's train
-split (the same split as the bundled digit model's, so its test split stays held out for
-benchmarks/read_numbers.py). Run from a checkout with khmerdigit installed (pip install -e ".[dev]").
+Numbers are composed from pen-stroke digits, font digits, the multi-writer set's train/ (never its
+valid/, which benchmarks/read_numbers.py composes its numbers from) and the real development set's
+train split (the bundled digit model's split). Run from a checkout with khmerdigit installed (pip install -e ".[dev]").
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from khmerdigit.train.line import train_line_reader
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--real", type=Path, default=Path("../shared/data/khmer-digits-real"))
+    parser.add_argument("--multiwriter", type=Path, default=Path("../shared/data/khmer-digits-multiwriter"))
     parser.add_argument("--numbers", type=int, default=32000, help="Composed numbers to train on (a twentieth validates).")
     parser.add_argument("--epochs", type=int, default=24)
     parser.add_argument("--workdir", type=Path, default=Path("build/line-reader"))
@@ -35,7 +36,7 @@ def main() -> None:
 
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
-    pools = training_pools(args.real, args.workdir, rng, track)
+    pools = training_pools(args.real, args.multiwriter, args.workdir, rng, track)
     model = args.workdir / "line.keras"
     result = train_line_reader(pools, model, args.numbers, args.epochs, seed=args.seed, track=track)
     out.print(f"{result.numbers:,} numbers, best epoch {result.epochs}, held-out numbers read exactly "

@@ -33,6 +33,7 @@ from khmerdigit.train.verifier_data import Reader
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--real", type=Path, default=Path("../shared/data/khmer-digits-real"))
+    parser.add_argument("--multiwriter", type=Path, default=Path("../shared/data/khmer-digits-multiwriter"))
     parser.add_argument("--numbers", type=int, default=4000, help="Composed numbers to train on (a tenth validates).")
     parser.add_argument("--rounds", type=int, default=3, help="Training rounds; each after the first mines hard negatives.")
     parser.add_argument("--hard-numbers", type=int, default=1500, help="Numbers to mine hard negatives from, per round.")
@@ -43,7 +44,7 @@ def main() -> None:
 
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
-    pools = training_pools(args.real, args.workdir, rng, track)
+    pools = training_pools(args.real, args.multiwriter, args.workdir, rng, track)
     model = args.workdir / "round-1.keras"
     if not model.exists():
         train_verifier(pools, model, args.numbers, seed=args.seed, track=track)

@@ -1,6 +1,7 @@
 """Reading whole numbers: segmentation on composed images with known boxes, the JSON output, end to end."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,7 +9,7 @@ from PIL import Image
 
 from khmerdigit.reading.reader import SplitWeights, load_number_reader, read_number, score_candidates
 from khmerdigit.reading.segment import Box, best_split, clean_ink, digit_crop, segment
-from tests.helpers import MARGIN, assert_boxes, compose, run
+from tests.helpers import MARGIN, assert_boxes, compose, digit_image, run
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +162,19 @@ def test_cli_json_debug_image_strict_and_bad_files(tmp_path):
     result = run("read", str(image), "--cuts-only", "--line-model", str(tmp_path / "missing.tflite"),
                                  "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)[0]["arabic"] == "608"  # no line reader needed
+
+
+def test_an_isolated_digit_is_never_split(reader):
+    from khmerdigit.data.strokes import styles
+    from khmerdigit.data.synth import render_font_digit
+    from khmerdigit.fonts import bundled_font
+
+    samples = sorted(Path(__file__).resolve().parents[1].glob("sample_images/digit_*.png"))
+    assert len(samples) == 10
+    images = [(path.name, path) for path in samples]
+    rng = np.random.default_rng(0)
+    for digit in range(10):
+        images += [(f"{digit} {style}", digit_image(digit, seed, 64, style)) for style in styles(digit) for seed in (1, 2)]
+        images.append((f"{digit} font", render_font_digit(bundled_font(), digit, rng)))
+    counts = {name: len(reader.read(image).digits) for name, image in images}
+    assert {name: count for name, count in counts.items() if count != 1} == {}

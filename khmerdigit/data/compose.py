@@ -158,11 +158,14 @@ def split_digits(prepared: Path, split: str) -> DigitPool:
     return pool
 
 
-def training_pools(real: Path, workdir: Path, rng: np.random.Generator, track: Track = no_track) -> list[DigitPool]:
+def training_pools(real: Path, multiwriter: Path, workdir: Path, rng: np.random.Generator,
+                   track: Track = no_track) -> list[DigitPool]:
     """The digits the verifier and the line reader compose their training numbers from: pen-stroke
-    digits, font digits and the train split of `prepare(real, seed=0)` (the bundled digit model's
-    split, so its test split stays held out), prepared in `workdir` once."""
+    digits, font digits, the train split of `prepare(real, seed=0)` (the bundled digit model's split,
+    so its test split stays held out, prepared in `workdir` once) and the multi-writer set's `train/`
+    (never its `valid/`, the yardstick)."""
     prepared = workdir / "real-prepared"
     if not prepared.exists():
         prepare(real, prepared, seed=0, track=track)
-    return [stroke_digits(300, rng), font_digits(150, rng), split_digits(prepared, "train")]
+    return [stroke_digits(300, rng), font_digits(150, rng), split_digits(prepared, "train"),
+            split_digits(multiwriter, "train")]
