@@ -166,6 +166,14 @@ def test_an_upload_without_a_file_name_is_answered(client):
     assert response.json()["results"][0]["file"] == "<image>"
 
 
+def test_file_names_are_only_echoed_never_opened(client, tmp_path):
+    (tmp_path / "real.png").write_bytes(DIGIT)
+    uploads = files((str(tmp_path / "real.png"), NOT_AN_IMAGE), ("/etc/passwd", DIGIT), ("../../x.png", DIGIT))
+    results = client.post("/v1/predict", files=uploads).json()["results"]
+    assert "not an image" in results[0]["error"]
+    assert [(r["file"], r["digit"]) for r in results[1:]] == [("/etc/passwd", 3), ("../../x.png", 3)]
+
+
 def test_64_files_are_answered(client):
     response = client.post("/v1/predict", files=files(*[(f"{n}.png", DIGIT) for n in range(64)]))
     assert response.status_code == 200 and len(response.json()["results"]) == 64
@@ -233,6 +241,13 @@ def test_unknown_paths_and_methods_answer_json(client):
     response = client.get("/v1/predict")
     assert_error(response, 405, "GET not allowed")
     assert response.headers["allow"] == "POST"
+
+
+def test_a_bug_is_a_one_line_500(models, monkeypatch):
+    monkeypatch.setattr(models, "read", lambda uploads: 1 / 0)
+    with TestClient(create_app(ServeSettings(copies=1), models), raise_server_exceptions=False) as client:
+        assert_error(client.post("/v1/read", files=files(("a.png", NUMBER))), 500, "internal server error")
+        assert client.get("/healthz").status_code == 200
 
 
 def test_the_api_key(make_client):
@@ -308,7 +323,7 @@ def test_serve_help_imports_neither_fastapi_nor_tensorflow():
 def test_serve_without_the_extra_says_how_to_install_it():
     code = ("import sys\nsys.modules['uvicorn'] = None\nfrom khmerdigit.cli import app\n"
             "sys.argv = ['khmerdigit', 'serve']\napp()")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert "pip install 'khmerdigit[serve]'" in result.stderr and "Traceback" not in result.stderr
 

@@ -5,23 +5,22 @@ from __future__ import annotations
 import hmac
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Security
-from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from khmerdigit import __version__
 from khmerdigit.fonts import bundled_font
 from khmerdigit.serve.engine import Models
-from khmerdigit.serve.schemas import Error, Health, ModelInfo, PredictResponse, ReadResponse
+from khmerdigit.serve.errors import HANDLED, documented, error_response
+from khmerdigit.serve.schemas import Health, ModelInfo, PredictResponse, ReadResponse
 from khmerdigit.serve.settings import ServeSettings
 from khmerdigit.serve.uploads import FIELD, read_uploads
 
@@ -34,34 +33,13 @@ A bad image among good ones gets its own result with an `error`; when no image c
 request fails with 400. Errors are `{"error": "one line"}`."""
 PAGE_POLICY = ("default-src 'self'; img-src 'self' blob: data:; font-src 'self'; script-src 'self'; style-src 'self'; "
                "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+KEY_HEADER = APIKeyHeader(name="X-API-Key", auto_error=False, description="The server's API key.")
+BEARER = HTTPBearer(auto_error=False, description="The server's API key as a bearer token.")
 SAFE_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": [FIELD],
     "properties": {FIELD: {"type": "array", "items": {"type": "string", "format": "binary"},
                            "description": "The images (PNG, JPEG, GIF, WebP, TIFF, BMP ...), one part each."}}}}}}}
-
-
-def errors(*statuses: int) -> dict:
-    return {status: {"model": Error} for status in statuses}
-
-
-def one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
-async def error_response(request: Request, error: Exception) -> JSONResponse:
-    """Every error, expected or not, as {"error": "one line"} with its status; never a traceback."""
-    headers = None
-    if isinstance(error, RequestValidationError):
-        status = 422
-        message = "; ".join(f"{'.'.join(map(str, e['loc'][1:])) or 'request'}: {e['msg']}" for e in error.errors())
-    elif isinstance(error, StarletteHTTPException):
-        status, headers = error.status_code, error.headers
-        path = request.url.path
-        message = {404: f"not found: {path}", 405: f"{request.method} not allowed on {path}"}.get(status, error.detail)
-    else:  # a bug: the server logs the traceback, the client gets one line
-        status, message = 500, "internal server error"
-    return JSONResponse({"error": one_line(message)}, status, headers=headers)
 
 
 class SafeHeaders:
@@ -81,11 +59,9 @@ class SafeHeaders:
 
 def key_check(expected: str):
     """A dependency that answers 401 unless the request carries `expected` (X-API-Key or Bearer)."""
-    header = APIKeyHeader(name="X-API-Key", auto_error=False, description="The server's API key.")
-    bearer = HTTPBearer(auto_error=False, description="The server's API key as a bearer token.")
 
-    async def check(key: Optional[str] = Security(header),
-                    token: Optional[HTTPAuthorizationCredentials] = Security(bearer)) -> None:
+    async def check(key: Annotated[str | None, Security(KEY_HEADER)] = None,
+                    token: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None) -> None:
         given = key or (token.credentials if token else "")
         if not given:
             raise HTTPException(401, "missing API key: send it in the X-API-Key header", {"WWW-Authenticate": "Bearer"})
@@ -108,8 +84,8 @@ def api_router(settings: ServeSettings) -> APIRouter:
     """/v1: predict, read and model, behind the API key when there is one."""
     secured = bool(settings.api_key)
     router = APIRouter(prefix="/v1", tags=["API"], dependencies=[Depends(key_check(settings.api_key))] if secured else [],
-                       responses=errors(401) if secured else {})
-    upload_errors = errors(400, 413, 415, 422)
+                       responses=documented(401) if secured else {})
+    upload_errors = documented(400, 413, 415, 422)
 
     @router.post("/predict", summary="Classify images of single digits", openapi_extra=UPLOAD_BODY,
                  responses={200: {"model": PredictResponse}, **upload_errors})
@@ -159,8 +135,9 @@ def add_page_and_docs(app: FastAPI) -> None:
                                    swagger_favicon_url=f"{root}/static/icon.svg")
 
 
-def create_app(settings: ServeSettings = ServeSettings(), models: Optional[Models] = None) -> FastAPI:
-    """The app; its models are loaded at start-up (in a worker thread) unless `models` are given."""
+def create_app(settings: ServeSettings | None = None, models: Models | None = None) -> FastAPI:
+    """The app (default settings unless given); its models are loaded at start-up, in a worker thread, unless given."""
+    settings = settings or ServeSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -169,7 +146,7 @@ def create_app(settings: ServeSettings = ServeSettings(), models: Optional[Model
 
     app = FastAPI(title="khmerdigit", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None)
-    for error in (StarletteHTTPException, RequestValidationError, Exception):
+    for error in HANDLED:
         app.add_exception_handler(error, error_response)
     app.add_middleware(SafeHeaders)
     if settings.cors_origins:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import queue
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
 
 from khmerdigit import KHMER_GLYPHS, __version__, defaults
 from khmerdigit.reading.reader import NumberReader, load_number_reader
@@ -18,7 +18,6 @@ from khmerdigit.runtime.registry import DIGITS, NETWORKS
 from khmerdigit.serve.settings import ServeSettings
 from khmerdigit.serve.uploads import Upload
 
-Model = TypeVar("Model")
 NO_DIGITS = "no digits found"  # a readable image with nothing to read, as `read` reports it
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -24,11 +22,11 @@ class DigitResult(Record):
     """One image's `predict --json` record; `digit`, `glyph` and `confidence` are null when `error` is set."""
 
     file: str = Field(description="The uploaded file name.")
-    digit: Optional[int] = Field(description="The digit 0-9.")
-    glyph: Optional[str] = Field(description="The Khmer digit ០-៩.")
-    confidence: Optional[float]
-    top: Optional[list[TopDigit]] = Field(None, description="The `top_k` most likely digits, when top_k > 1.")
-    error: Optional[str] = Field(None, description="Why this image could not be read.")
+    digit: int | None = Field(description="The digit 0-9.")
+    glyph: str | None = Field(description="The Khmer digit ០-៩.")
+    confidence: float | None
+    top: list[TopDigit] | None = Field(None, description="The `top_k` most likely digits, when top_k > 1.")
+    error: str | None = Field(None, description="Why this image could not be read.")
 
 
 class Box(BaseModel):
@@ -50,13 +48,13 @@ class NumberResult(Record):
     """One image's `read --json` record, or {"file", "error"} when it could not be read or holds no digits."""
 
     file: str = Field(description="The uploaded file name.")
-    khmer: Optional[str] = Field(None, description="The number in Khmer digits.")
-    arabic: Optional[str] = Field(None, description="The number in Arabic digits.")
-    uncertain: Optional[bool] = Field(None, description="Any digit uncertain.")
-    threshold: Optional[float] = None
-    image_size: Optional[list[int]] = Field(None, description="Width and height the boxes refer to.")
-    digits: Optional[list[NumberDigit]] = None
-    error: Optional[str] = Field(None, description="Why this image could not be read.")
+    khmer: str | None = Field(None, description="The number in Khmer digits.")
+    arabic: str | None = Field(None, description="The number in Arabic digits.")
+    uncertain: bool | None = Field(None, description="Any digit uncertain.")
+    threshold: float | None = None
+    image_size: list[int] | None = Field(None, description="Width and height the boxes refer to.")
+    digits: list[NumberDigit] | None = None
+    error: str | None = Field(None, description="Why this image could not be read.")
 
 
 class PredictResponse(BaseModel):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import AsyncIterator
 
 from fastapi import HTTPException
 from python_multipart.exceptions import MultipartParseError
@@ -84,13 +84,17 @@ def boundary_of(request: Request) -> bytes:
     return options[b"boundary"]
 
 
+def too_large(limit: int) -> HTTPException:
+    return HTTPException(413, f"request larger than {limit / 2**20:g} MiB")
+
+
 async def limited(stream: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
     """The body's chunks; 413 as soon as more than `limit` bytes have arrived."""
     received = 0
     async for chunk in stream:
         received += len(chunk)
         if received > limit:
-            raise HTTPException(413, f"request larger than {limit / 2**20:g} MiB")
+            raise too_large(limit)
         yield chunk
 
 
@@ -98,8 +102,8 @@ async def read_uploads(request: Request, limit: int, max_files: int) -> list[Upl
     """The images of a multipart request, in upload order; 413, 415, 400 or 422 when it has none to give."""
     boundary = boundary_of(request)
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"request larger than {limit / 2**20:g} MiB")
+    if declared.isdigit() and int(declared) > limit:  # refused before a byte of the body is read
+        raise too_large(limit)
     collector = PartCollector(max_files)
     parser = MultipartParser(boundary, collector.callbacks())
     try:
