@@ -3,7 +3,9 @@
     settings.py  what a server is started with (limits, key, CORS)
     uploads.py   multipart uploads read as they arrive, with their limits
     engine.py    the models, loaded once, and the JSON records they produce
-    app.py       the FastAPI app: routes, errors, security, the page and the docs
+    errors.py    every error as {"error": "one line"} with its status
+    schemas.py   the JSON described for the OpenAPI docs
+    app.py       the FastAPI app: routes, the key, CORS, the page and the docs
     static/      the page: HTML, CSS and JavaScript, no CDN
 """
 
