@@ -51,7 +51,7 @@ def split_warnings(counts: dict[str, Counter]) -> list[str]:
     return messages
 
 
-@command('Data')
+@command("Data")
 def prepare(
     raw_dir: Path = typer.Argument(..., help="Folder of class folders 0-9 (or ០-៩), optionally under train/valid/test.",
                                    exists=True, file_okay=False, metavar="RAW_DIR"),
@@ -83,7 +83,7 @@ def prepare(
               f"dataset written to {display_path(result.out_dir)}", markup=False, highlight=False)
 
 
-@command('Data')
+@command("Data")
 def synth(
     out_dir: Path = typer.Argument(..., help="New folder for OUT_DIR/0..9/*.png.", metavar="OUT_DIR"),
     per_class: int = typer.Option(defaults.SYNTH_PER_CLASS, min=1, help="Images per digit."),

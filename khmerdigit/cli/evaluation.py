@@ -32,7 +32,7 @@ def model_name(classifier, run: Optional[Path]) -> str:
     return short_path(classifier.path)
 
 
-@command('Evaluation')
+@command("Evaluation")
 def evaluate(
     data: Path = typer.Argument(defaults.PREPARED_DIR, help="Prepared dataset or folder of class folders.",
                                 exists=True, file_okay=False, metavar="DATA"),
@@ -73,7 +73,7 @@ def evaluate(
               f"{display_path(result.out_dir)}", markup=False, highlight=False)
 
 
-@command('Evaluation')
+@command("Evaluation")
 def report(
     runs: List[Path] = typer.Argument(None, help="Run folders to compare.", metavar="RUN...",
                                       show_default="every run in ./runs"),

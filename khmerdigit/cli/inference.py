@@ -29,7 +29,7 @@ def existing_folder(path: Optional[Path]) -> Optional[Path]:
     return path
 
 
-@command('Inference')
+@command("Inference")
 def predict(
     images: List[str] = typer.Argument(..., help="Image files, folders or glob patterns; one digit per image.",
                                        metavar="IMAGE..."),
@@ -63,7 +63,7 @@ def predict(
         raise typer.Exit(1)
 
 
-@command('Inference')
+@command("Inference")
 def read(
     images: List[str] = typer.Argument(..., help="Images of one handwritten number each: files, folders or globs.",
                                        metavar="IMAGE..."),

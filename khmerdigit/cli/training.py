@@ -35,7 +35,7 @@ def best_epoch_line(run_dir: Path) -> str:
             "(best.keras, last.keras, history.csv, summary.txt)")
 
 
-@command('Training')
+@command("Training")
 def train(
     data: List[Path] = typer.Option([defaults.PREPARED_DIR], "--data", "-d", metavar="FOLDER",
                                     help="Prepared dataset folder (repeat to mix sources)."),
@@ -89,7 +89,7 @@ def train(
     out.print(best_epoch_line(run_dir), markup=False, highlight=False)
 
 
-@command('Training')
+@command("Training")
 def export(
     model: Optional[Path] = typer.Option(None, "--model", "-m", help="A .keras model file (or use --run).",
                                          dir_okay=False, metavar="FILE"),
@@ -118,7 +118,7 @@ def export(
               f"and {display_path(metadata_path(output))}", markup=False, highlight=False)
 
 
-@command('Training')
+@command("Training")
 def demo(
     workdir: Path = typer.Option(defaults.DEMO_DIR, help="Folder for the demo's data and runs (a taken name gets -2).",
                                  metavar="FOLDER"),
