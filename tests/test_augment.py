@@ -71,7 +71,7 @@ def test_screen_is_thin_light_strokes_on_a_dark_background():
     for seed in range(5):
         gray = screen(ink, np.random.default_rng(seed), margin=False)
         background, strokes = np.median(gray), gray[ink > 0.9]
-        assert background < 0.6 and strokes.mean() > background + 0.2  # light on dark
+        assert background < 0.6 and strokes.max() > background + 0.3  # light on dark
         bright = gray > (background + strokes.max()) / 2
         assert bright.sum() < 0.8 * (ink > 0.5).sum()  # thinner than the pen was
 

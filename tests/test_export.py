@@ -50,6 +50,18 @@ def test_export_cli_and_bad_requests(trained_run, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "m.tflite").is_file() and (tmp_path / "m.json").is_file()
     assert run("export", "--run", trained_run, "-o", tmp_path / "m.bin").exit_code == 1
-    assert run("export", "--run", trained_run, "-o", tmp_path / "x.tflite", "--quantize", "int4").exit_code == 1
+    assert run("export", "--run", trained_run, "-o", tmp_path / "x.tflite", "--quantize", "int4").exit_code == 2
     with pytest.raises(KhmerDigitError, match="int8 export needs training images"):
         export_tflite(trained_run / "best.keras", tmp_path / "y.tflite", "int8", tmp_path)
+
+
+def test_an_ensemble_averages_its_members(trained_run, tmp_path, exported):
+    from khmerdigit.train.ensemble import ensemble
+
+    _, keras_model, x, _ = exported
+    model = ensemble([trained_run / "best.keras", trained_run / "best.keras"], tmp_path / "pair.keras")
+    pair = Classifier(model)
+    assert pair.metadata["parameters"] == 2 * keras_model.metadata["parameters"]
+    np.testing.assert_allclose(pair.probabilities(x), keras_model.probabilities(x), atol=1e-5)
+    with pytest.raises(KhmerDigitError, match="two or more"):
+        ensemble([trained_run / "best.keras"], tmp_path / "one.keras")
