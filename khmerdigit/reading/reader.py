@@ -134,7 +134,7 @@ class NumberReading:
     @property
     def confidence(self) -> float:
         """How likely the whole number is read right: the product of its digits' confidences."""
-        return float(np.prod([d.confidence for d in self.digits])) if self.digits else 0.0
+        return product(self.digits)
 
     @property
     def uncertain(self) -> bool:
@@ -147,7 +147,7 @@ class NumberReading:
                 "image_size": list(self.image_size), "digits": [d.to_dict() for d in self.digits]}
 
 
-LONE_DIGIT_WIDTH = 1.6  # a lone piece up to this many digit heights wide may be one wide digit (៣, a long-tailed ៨)
+LONE_DIGIT_WIDTH = 1.6  # a piece up to this many digit heights wide may be one wide digit (៣, a long-tailed ៨)
 HOLES_PER_DIGIT = 4  # a digit's ink encloses at most a few holes (៨ ៩ have loops); noise and texture have hundreds
 
 
@@ -156,7 +156,7 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
                 line_reader: Optional[LineReader] = None) -> NumberReading:
     """Read the handwritten number (one line of digits, any length) in an image. When its separate pieces
     of ink are each one digit, they are read at once (`read_pieces`); otherwise, where digits may touch,
-    cuts are searched (`read_by_cuts`)."""
+    or when that reading is unsure, cuts are searched too (`read_by_cuts`) and the surer reading wins."""
     gray = as_gray(source)
     name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
     size = (gray.shape[1], gray.shape[0])
@@ -165,9 +165,16 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
         return NumberReading(name, (), threshold, size)
     line = line_reader.read(clean) if line_reader is not None else None
     digits = read_pieces(clean, classifier, threshold, line)
-    if digits is None:
-        digits = read_by_cuts(segment(gray, clean), classifier, verifier, threshold, weights, line)
+    if digits is None or product(digits) < threshold:  # unsure of the pieces: cuts may find better digits
+        by_cuts = read_by_cuts(segment(gray, clean), classifier, verifier, threshold, weights, line)
+        if digits is None or product(by_cuts) > product(digits):
+            digits = by_cuts
     return NumberReading(name, tuple(digits), threshold, size)
+
+
+def product(digits: list[DigitReading]) -> float:
+    """The confidence of a number read as these digits."""
+    return float(np.prod([digit.confidence for digit in digits])) if digits else 0.0
 
 
 def looks_like_writing(clean: CleanInk) -> bool:
@@ -186,23 +193,24 @@ def combined(probabilities: np.ndarray, line_probabilities: Optional[np.ndarray]
 
 def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
                 line: Optional[tuple[list[int], np.ndarray]]) -> Optional[list[DigitReading]]:
-    """Each separate piece of ink (`CleanInk.blobs`) as one digit, classified in one batch (with the line
-    reader's evidence when it counts as many digits). None when a piece may hold several digits, or when
-    the line reader counts fewer digits than pieces (a digit's strokes may lie apart). A piece too narrow
-    for two digits is never split, whatever the line reader counts; nor is a lone wider one that the line
-    reader or, up to LONE_DIGIT_WIDTH, the classifier is sure is one digit."""
+    """Each separate piece of ink (`CleanInk.blobs`) as one digit, classified in one batch, with the line
+    reader's evidence when it counts as many digits. None (search cuts instead) when the line reader
+    counts fewer digits than pieces (a digit's strokes may lie apart), or when a piece is wide enough to
+    hold two digits and neither the line reader's count nor, for a lone piece, the classifier says it is
+    one. A piece too narrow for two digits side by side is never split."""
     blobs = clean.blobs()
-    count = len(line[0]) if line is not None else len(blobs)
-    if count < len(blobs):
+    count = len(line[0]) if line is not None else None
+    if count is not None and count < len(blobs):
         return None
     crops = np.stack([preprocess(digit_crop(clean.upright, blob), classifier.config) for blob in blobs])
     probabilities = classifier.probabilities(crops)
-    if not all(clean.holds_one_digit(blob) for blob in blobs):
-        lone = len(blobs) == 1 and (count == 1 or probabilities.max() >= threshold and clean.holds_one_digit(
-            blobs[0], LONE_DIGIT_WIDTH))
-        if not lone:
-            return None
-    probabilities = combined(probabilities, line[1] if line and count == len(blobs) else None)
+    narrow = all(clean.holds_one_digit(blob) for blob in blobs)
+    not_too_wide = all(clean.holds_one_digit(blob, LONE_DIGIT_WIDTH) for blob in blobs)
+    counted = count == len(blobs) and not_too_wide  # a wide piece the line reader reads as one digit
+    sure_lone = len(blobs) == 1 and not_too_wide and probabilities.max() >= threshold
+    if not (narrow or counted or sure_lone):
+        return None
+    probabilities = combined(probabilities, line[1] if count == len(blobs) else None)
     return [DigitReading(int(row.argmax()), float(row.max()), clean.image_box(blob), float(row.max()) < threshold)
             for row, blob in zip(probabilities, blobs)]
 
