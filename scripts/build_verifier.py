@@ -27,7 +27,7 @@ from khmerdigit.data.compose import training_pools
 from khmerdigit.runtime.registry import BUNDLED_MODEL
 from khmerdigit.train.export import export_tflite
 from khmerdigit.train.verifier import refine_verifier, train_verifier
-from khmerdigit.train.verifier_data import Reader
+from khmerdigit.train.verifier_data import CandidateScorer
 
 
 def main() -> None:
@@ -52,7 +52,7 @@ def main() -> None:
         refined = args.workdir / f"round-{round_number}.keras"
         if not refined.exists():
             export_tflite(model, model.with_suffix(".tflite"), quantize="float16")
-            reader = Reader(BUNDLED_MODEL, model.with_suffix(".tflite"))
+            reader = CandidateScorer(BUNDLED_MODEL, model.with_suffix(".tflite"))
             result = refine_verifier(pools, reader, model, refined, args.hard_numbers,
                                      seed=args.seed + round_number - 2, track=track)  # fresh numbers each round
             out.print(f"round {round_number}: {result.examples:,} candidates ({result.whole_share:.0%} whole digits), "

@@ -17,7 +17,7 @@ from khmerdigit.train.verifier_data import (
     MERGED,
     PART,
     WHOLE,
-    Reader,
+    CandidateScorer,
     candidate_match,
     digit_shares,
     number_examples,
@@ -76,7 +76,7 @@ def test_examples_are_seeded_and_the_same_with_worker_processes(pools):
 
 
 def test_a_reader_adds_hard_negatives(pools):
-    reader = Reader(BUNDLED_MODEL, WHOLE_DIGIT.bundled)
+    reader = CandidateScorer(BUNDLED_MODEL, WHOLE_DIGIT.bundled)
     added = 0
     for number in range(3):
         x, y = number_examples(pools, (7, number))
@@ -103,7 +103,7 @@ def test_trained_verifier_saves_loads_and_exports(pools, tmp_path):
     exported = load_verifier(tmp_path / "verifier.tflite").whole_probabilities(segmentation, groups)
     np.testing.assert_allclose(exported, whole, atol=0.02)
 
-    refined = refine_verifier(pools, Reader(BUNDLED_MODEL, tmp_path / "verifier.tflite"), result.model,
+    refined = refine_verifier(pools, CandidateScorer(BUNDLED_MODEL, tmp_path / "verifier.tflite"), result.model,
                               tmp_path / "refined.keras", numbers=10, epochs=1, workers=1)
     assert refined.examples > 0 and load_verifier(refined.model).whole_probabilities(segmentation, groups).shape == \
         whole.shape

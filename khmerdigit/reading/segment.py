@@ -4,8 +4,8 @@ Pure image processing. The ink is cleaned (ruling lines and specks removed) and 
 top-to-bottom cuts are drawn along low-ink paths: through the gaps between digits, and through
 the joints of digits that touch (cuts that split the ink nearly alike are merged). Every pair of
 nested cuts encloses a candidate digit (so the strokes of a broken digit can stay together), and
-`best_split` picks the chain of cuts whose digits score best: from their shape alone
-(`digit_boxes`), or together with the classifier and the whole-digit verifier (`khmerdigit.reading.reader`);
+`best_split` picks the chain of cuts whose digits score best (the scores come from the classifier,
+the whole-digit verifier and each candidate's shape: `khmerdigit.reading.reader`);
 `best_split_of_length` does the same for a given number of digits (the line reader's count).
 """
 
@@ -453,10 +453,3 @@ def distinct_cuts(left: np.ndarray, crossed: np.ndarray, tolerance: float) -> np
         if all(differ[cut, other] > tolerance for other in kept):
             kept.append(cut)
     return np.array(kept)
-
-
-def digit_boxes(gray: np.ndarray) -> list[Box]:
-    """The digits' boxes, left to right, judged from shape alone (no classifier)."""
-    segmentation = segment(gray)
-    chain = best_split(segmentation, segmentation.shape_score, segmentation.groups())
-    return [segmentation.box(a, b) for a, b in chain]

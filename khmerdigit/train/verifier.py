@@ -14,7 +14,7 @@ from khmerdigit.runtime.backend import import_keras, set_seeds
 from khmerdigit.runtime.registry import WHOLE_DIGIT, network_metadata
 from khmerdigit.train.architectures import whole_digit_cnn
 from khmerdigit.train.trainer import SeededBatches, save_model
-from khmerdigit.train.verifier_data import Reader, verifier_examples
+from khmerdigit.train.verifier_data import CandidateScorer, verifier_examples
 
 keras = import_keras()
 
@@ -77,7 +77,7 @@ def train_verifier(pools: list[DigitPool], out: Path, numbers: int = 4000, epoch
     return fit_verifier(whole_digit_cnn(keras), examples, valid, out, epochs, 2e-3, seed)
 
 
-def refine_verifier(pools: list[DigitPool], reader: Reader, start: Path, out: Path, numbers: int = 1500,
+def refine_verifier(pools: list[DigitPool], reader: CandidateScorer, start: Path, out: Path, numbers: int = 1500,
                     epochs: int = 6, seed: int = 0, workers: int = os.cpu_count() or 1,
                     track: Track = no_track) -> VerifierResult:
     """A round of hard-negative mining: go on training the verifier `start` (.keras; `reader.verifier`

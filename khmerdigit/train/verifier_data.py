@@ -2,7 +2,7 @@
 
 Numbers are composed from single digits (`khmerdigit.data.compose`), so the true pixels of every digit
 are known. Each is segmented exactly as `read` does it; a candidate whose ink matches one digit's
-ink is a whole digit, one that holds part of a digit, or parts of two, is not. Given a `Reader`
+ink is a whole digit, one that holds part of a digit, or parts of two, is not. Given a `CandidateScorer`
 (the models `read` uses), each number also gives the non-whole candidates that the reader scores
 highest: hard negatives, for a second round of training. No TensorFlow here: worker processes
 import this module.
@@ -37,7 +37,7 @@ OWNER_DISTANCE = 3  # ink this close to a digit's drawn pixels is that digit's (
 WHOLE_PER_DIGIT = 3  # many cuts give nearly the same whole digit; a few of them are enough
 NEGATIVES_PER_NUMBER = 20  # candidates that are not whole digits, sampled from each number...
 MERGES_PER_NUMBER, NEAR_MISSES_PER_NUMBER = 6, 8  # ...up to this many merges and near misses among them
-HARD_NEGATIVES_PER_NUMBER = 10  # with a `Reader`: this many more, the ones it scores highest
+HARD_NEGATIVES_PER_NUMBER = 10  # with a `CandidateScorer`: this many more, the ones it scores highest
 TOUCHING = (0.0, 0.5, 1.0)  # chance that neighbours touch, one picked per number
 LENGTHS = (2, 8)
 
@@ -79,7 +79,7 @@ def load_reader(classifier: Path, verifier: Path) -> tuple[Classifier, Verifier]
 
 
 @dataclass(frozen=True)
-class Reader:
+class CandidateScorer:
     """The models `read` uses (.tflite files: worker processes load them without TensorFlow)."""
 
     classifier: Path
@@ -92,7 +92,7 @@ class Reader:
 
 
 def number_examples(pools: list[DigitPool], seed: tuple[int, int],
-                    reader: Optional[Reader] = None) -> tuple[np.ndarray, np.ndarray]:
+                    reader: Optional[CandidateScorer] = None) -> tuple[np.ndarray, np.ndarray]:
     """Verifier inputs and labels from one composed number: its whole digits and some other candidates:
     two or more digits merged, near misses (part of a digit, or a digit with part of its neighbour) and
     others; with a `reader`, also the non-whole candidates it scores highest."""
@@ -126,7 +126,7 @@ def number_examples(pools: list[DigitPool], seed: tuple[int, int],
 _worker_inputs: dict = {}  # a worker process's copy of the digit pools and reader, sent once
 
 
-def share_inputs(pools: list[DigitPool], reader: Optional[Reader]) -> None:
+def share_inputs(pools: list[DigitPool], reader: Optional[CandidateScorer]) -> None:
     _worker_inputs.update(pools=pools, reader=reader)
 
 
@@ -135,7 +135,7 @@ def shared_input_examples(seed: tuple[int, int]) -> tuple[np.ndarray, np.ndarray
 
 
 def verifier_examples(pools: list[DigitPool], numbers: int, seed: int = 0, workers: int = 1,
-                      track: Track = no_track, reader: Optional[Reader] = None) -> tuple[np.ndarray, np.ndarray]:
+                      track: Track = no_track, reader: Optional[CandidateScorer] = None) -> tuple[np.ndarray, np.ndarray]:
     """Examples from `numbers` composed numbers (seeded; the same whatever `workers`), with hard
     negatives when given a `reader`."""
     if not any(any(pool.values()) for pool in pools):
