@@ -111,7 +111,8 @@ def test_read_number_end_to_end(models):
     gray, boxes = compose([3, 1, 4, 5, 9], [10, 16, None, 12])
     reading = read_number(gray, *models)
     assert reading.arabic == "31459" and reading.khmer == "៣១៤៥៩"
-    assert not reading.uncertain and all(d.confidence >= reading.threshold for d in reading.digits)
+    assert reading.confidence == pytest.approx(np.prod([d.confidence for d in reading.digits]))
+    assert reading.uncertain == (reading.confidence < reading.threshold)
     assert_boxes([d.box for d in reading.digits], boxes, tolerance=4)
     assert reading.image_size == (gray.shape[1], gray.shape[0])
 

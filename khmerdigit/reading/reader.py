@@ -147,7 +147,8 @@ class NumberReading:
                 "image_size": list(self.image_size), "digits": [d.to_dict() for d in self.digits]}
 
 
-LONE_DIGIT_WIDTH = 1.6  # a piece up to this many digit heights wide may be one wide digit (៣, a long-tailed ៨)
+WIDE_DIGIT_WIDTH = 1.6  # a piece up to this many digit heights wide may be one wide digit (៣, a long-tailed ៨)...
+LONE_DIGIT_WIDTH = 2.0  # ...and an image's only piece up to this wide, when the classifier is sure of it
 HOLES_PER_DIGIT = 4  # a digit's ink encloses at most a few holes (៨ ៩ have loops); noise and texture have hundreds
 
 
@@ -205,9 +206,9 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
     crops = np.stack([preprocess(digit_crop(clean.upright, blob), classifier.config) for blob in blobs])
     probabilities = classifier.probabilities(crops)
     narrow = all(clean.holds_one_digit(blob) for blob in blobs)
-    not_too_wide = all(clean.holds_one_digit(blob, LONE_DIGIT_WIDTH) for blob in blobs)
-    counted = count == len(blobs) and not_too_wide  # a wide piece the line reader reads as one digit
-    sure_lone = len(blobs) == 1 and not_too_wide and probabilities.max() >= threshold
+    counted = count == len(blobs) and all(clean.holds_one_digit(blob, WIDE_DIGIT_WIDTH) for blob in blobs)
+    sure_lone = (len(blobs) == 1 and clean.holds_one_digit(blobs[0], LONE_DIGIT_WIDTH)
+                 and probabilities.max() >= threshold)
     if not (narrow or counted or sure_lone):
         return None
     probabilities = combined(probabilities, line[1] if count == len(blobs) else None)

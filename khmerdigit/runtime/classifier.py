@@ -49,6 +49,7 @@ def resolve_model(model: Optional[Path] = None, run: Optional[Path] = None) -> P
     return model_file(DIGITS, model)
 
 
+MAX_PROBABILITY = 0.999999  # the most confident a digit can be
 SEVERAL_MARKS = "holds {marks} separate digit-sized marks: a whole number? use `khmerdigit read`"
 GAP = 0.15  # marks closer than this share of the tallest mark's height are one mark (a pen lift)
 MARK_HEIGHT = 0.5  # marks at least this share of the tallest mark's height are digit-sized
@@ -119,8 +120,10 @@ class Classifier:
         self.runner = model_runner(self.path)
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
-        """Preprocessed batch (n, size, size, 1) -> calibrated probabilities (n, 10)."""
-        return with_temperature(self.runner(np.asarray(batch, dtype=np.float32)), self.temperature)
+        """Preprocessed batch (n, size, size, 1) -> calibrated probabilities (n, 10), never quite 1: a float16
+        model rounds near-certainty up to exactly 1, which no reading deserves."""
+        probabilities = with_temperature(self.runner(np.asarray(batch, dtype=np.float32)), self.temperature)
+        return np.minimum(probabilities, MAX_PROBABILITY)
 
     def predict(
         self, sources: Iterable[ImageSource], batch_size: int = 256, top_k: int = 1

@@ -26,6 +26,6 @@ def ensemble(members: list[Path], out: Path) -> Path:
         outputs.append(member(inputs))
     model = keras.Model(inputs, keras.layers.Average(name="probabilities")(outputs), name="ensemble")
     architecture = "+".join(info["architecture"] for info, _ in metadata)
-    save_model(model, Path(out), digits_metadata(architecture, configs.pop(), model.count_params(),
-                                                 members=[str(path) for path in members]))
+    names = [f"{Path(path).parent.name}/{Path(path).name}" for path in members]  # e.g. bundled/best.keras
+    save_model(model, Path(out), digits_metadata(architecture, configs.pop(), model.count_params(), members=names))
     return Path(out)
