@@ -1,15 +1,15 @@
 """Reading a whole handwritten number: find its digits, classify each, report confidences and boxes.
 
-The ink is cleaned and deslanted (`khmerdigit.reading.segment.clean_ink`). When every separate piece
-of it is narrow enough to be one digit (the common case), each piece is one digit and all are
-classified in one batch. Otherwise the ink may hold touching digits, and cuts are searched: each
-candidate digit (the ink between two cuts from `khmerdigit.reading.segment`) goes through the one
-shared `preprocess` and the classifier, and the whole-digit verifier (`khmerdigit.reading.verifier`) judges
-whether it is one whole digit. The split of the number into digits is the one whose digits are
-most likely whole, most confidently classified and most digit-like in shape. With the line reader
-(`khmerdigit.reading.line_reader`), which reads the whole number without cuts, the split must have as many
-digits as it reads, each scored also by how likely the classifier finds the digit the line reader
-put there; each digit's label and confidence then come from both models' probabilities.
+The ink is cleaned and deslanted (`khmerdigit.reading.segment.clean_ink`). The line reader
+(`khmerdigit.reading.line_reader`) counts the digits of the whole number. When the separate pieces of
+ink are each one digit and the count agrees (the common case), all are classified in one batch.
+Otherwise the ink may hold touching digits, and cuts are searched: each candidate digit (the ink
+between two cuts from `khmerdigit.reading.segment`) goes through the one shared `preprocess` and the
+classifier, and the whole-digit verifier (`khmerdigit.reading.verifier`) judges whether it is one
+whole digit. The split is the one whose digits are most likely whole, most confidently classified
+and most digit-like in shape, with as many digits as the line reader counts when one has that many.
+Labels and confidences come from the classifier alone: multiplying in the line reader's
+probabilities read unseen writers' numbers worse and made wrong readings look sure.
 """
 
 from __future__ import annotations
@@ -184,18 +184,10 @@ def looks_like_writing(clean: CleanInk) -> bool:
     return regions - 1 <= HOLES_PER_DIGIT * (len(clean.blobs()) + 2)
 
 
-def combined(probabilities: np.ndarray, line_probabilities: Optional[np.ndarray]) -> np.ndarray:
-    """The classifier's probabilities of each digit, times the line reader's when there are both."""
-    if line_probabilities is None:
-        return probabilities
-    product = probabilities * line_probabilities
-    return product / np.maximum(product.sum(axis=1, keepdims=True), 1e-12)
-
-
 def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
                 line: Optional[tuple[list[int], np.ndarray]]) -> Optional[list[DigitReading]]:
-    """Each separate piece of ink (`CleanInk.blobs`) as one digit, classified in one batch, with the line
-    reader's evidence when it counts as many digits. None (search cuts instead) when the line reader
+    """Each separate piece of ink (`CleanInk.blobs`) as one digit, classified in one batch. None (search
+    cuts instead) when the line reader
     counts fewer digits than pieces (a digit's strokes may lie apart), or when a piece is wide enough to
     hold two digits and neither the line reader's count nor, for a lone piece, the classifier says it is
     one. A piece too narrow for two digits side by side is never split."""
@@ -211,7 +203,6 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
                  and probabilities.max() >= threshold)
     if not (narrow or counted or sure_lone):
         return None
-    probabilities = combined(probabilities, line[1] if count == len(blobs) else None)
     return [DigitReading(int(row.argmax()), float(row.max()), clean.image_box(blob), float(row.max()) < threshold)
             for row, blob in zip(probabilities, blobs)]
 
@@ -219,18 +210,16 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
 def read_by_cuts(segmentation: Segmentation, classifier: Classifier, verifier: Verifier, threshold: float,
                  weights: SplitWeights, line: Optional[tuple[list[int], np.ndarray]]) -> list[DigitReading]:
     """The digits of the best split of the number's cuts; with the line reader's reading (`line`), a split
-    into as many digits as it reads (unless none has that many), each digit judged by both models."""
+    into as many digits as it reads (unless none has that many)."""
     groups = segmentation.groups()
     if not groups:
         return []
     candidates = score_candidates(segmentation, groups, classifier, verifier)
     chain = candidates.best_split_for(weights, line[0]) if line and line[0] else None
-    line_probabilities = line[1] if chain is not None else None
     if chain is None:
         chain = candidates.best_split(weights)
-    probabilities = combined(candidates.probabilities[chain], line_probabilities)
     return [DigitReading(int(row.argmax()), float(row.max()), segmentation.box(*candidates.groups[index]),
-                         float(row.max()) < threshold) for row, index in zip(probabilities, chain)]
+                         float(row.max()) < threshold) for row, index in zip(candidates.probabilities[chain], chain)]
 
 
 @dataclass
