@@ -166,7 +166,8 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
         return NumberReading(name, (), threshold, size)
     line = line_reader.read(clean) if line_reader is not None else None
     digits = read_pieces(clean, classifier, threshold, line)
-    if digits is None or product(digits) < threshold:  # unsure of the pieces: cuts may find better digits
+    unsure = digits is not None and len(digits) > 1 and product(digits) < threshold
+    if digits is None or unsure:  # cuts may find digits the pieces hide
         by_cuts = read_by_cuts(segment(gray, clean), classifier, verifier, threshold, weights, line)
         if digits is None or product(by_cuts) > product(digits):
             digits = by_cuts
@@ -187,10 +188,9 @@ def looks_like_writing(clean: CleanInk) -> bool:
 def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
                 line: Optional[tuple[list[int], np.ndarray]]) -> Optional[list[DigitReading]]:
     """Each separate piece of ink (`CleanInk.blobs`) as one digit, classified in one batch. None (search
-    cuts instead) when the line reader
-    counts fewer digits than pieces (a digit's strokes may lie apart), or when a piece is wide enough to
-    hold two digits and neither the line reader's count nor, for a lone piece, the classifier says it is
-    one. A piece too narrow for two digits side by side is never split."""
+    cuts instead) when the line reader counts fewer digits than pieces (a digit's strokes may lie
+    apart), or when a piece is wide enough to hold two digits and neither the line reader's count nor,
+    for a lone piece, the classifier says it is one. A lone piece accepted here is never split."""
     blobs = clean.blobs()
     count = len(line[0]) if line is not None else None
     if count is not None and count < len(blobs):
