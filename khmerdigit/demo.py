@@ -33,6 +33,8 @@ def run_demo(workdir: Path, per_class: int = 150, epochs: int = 15, track: Track
                          project=str(workdir / "runs"))
     run_dir = train(config, reporter or Reporter(), track)
     classifier = Classifier(run_dir / "best.keras")
-    result = evaluate(classifier, labelled_files(workdir / "prepared", "test").samples, run_dir / "eval-test", track)
+    test = labelled_files(workdir / "prepared", "test").samples
+    subject = f"{config.model} model ({run_dir.name}/best.keras), demo synthetic test split ({len(test)} images)"
+    result = evaluate(classifier, test, run_dir / "eval-test", track, subject=subject)
     build_report([run_dir], workdir / "report")
     return DemoResult(workdir, run_dir, result.metrics)
