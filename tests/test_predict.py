@@ -6,14 +6,15 @@ import numpy as np
 from PIL import Image
 
 from khmerdigit.runtime.classifier import digit_sized_marks, with_temperature
+from khmerdigit.runtime.preprocess import digit_ink
 from tests.helpers import compose, digit_image, run
 
 
 def test_predict_says_when_an_image_holds_a_number(tmp_path):
     number, _ = compose([2, 0, 2, 5], [14, 12, 16])
-    assert digit_sized_marks(number) == 4
+    assert digit_sized_marks(digit_ink(number)) == 4
     for label in range(10):
-        assert digit_sized_marks(np.asarray(digit_image(label, 3), np.float32) / 255) == 1, label
+        assert digit_sized_marks(digit_ink(np.asarray(digit_image(label, 3), np.float32) / 255)) == 1, label
     Image.fromarray(np.round(number * 255).astype(np.uint8)).save(tmp_path / "number.png")
     digit_image(7, 1).save(tmp_path / "digit.png")
     result = run("predict", tmp_path, "--json")

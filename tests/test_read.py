@@ -74,7 +74,7 @@ def test_digits_are_cut_out_upright():
 
     def first_digit(gray):
         clean = clean_ink(gray)
-        blob = clean.blobs()[0]
+        blob = clean.blobs[0]
         ink_columns = np.flatnonzero((1.0 - digit_crop(clean.upright, blob) > 0.25).any(axis=0))
         return clean.image_box(blob).width, np.ptp(ink_columns) + 1
 

@@ -182,7 +182,7 @@ def product(digits: list[DigitReading]) -> float:
 def looks_like_writing(clean: CleanInk) -> bool:
     """False for noise and paper texture: ink full of holes, far more than digits enclose."""
     _, regions = ndimage.label(~clean.mask)
-    return regions - 1 <= HOLES_PER_DIGIT * (len(clean.blobs()) + 2)
+    return regions - 1 <= HOLES_PER_DIGIT * (len(clean.blobs) + 2)
 
 
 def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
@@ -191,7 +191,7 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
     cuts instead) when the line reader counts fewer digits than pieces (a digit's strokes may lie
     apart), or when a piece is wide enough to hold two digits and neither the line reader's count nor,
     for a lone piece, the classifier says it is one. A lone piece accepted here is never split."""
-    blobs = clean.blobs()
+    blobs = clean.blobs
     count = len(line[0]) if line is not None else None
     if count is not None and count < len(blobs):
         return None
@@ -203,8 +203,7 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
                  and probabilities.max() >= threshold)
     if not (narrow or counted or sure_lone):
         return None
-    return [DigitReading(int(row.argmax()), float(row.max()), clean.image_box(blob), float(row.max()) < threshold)
-            for row, blob in zip(probabilities, blobs)]
+    return digit_readings(probabilities, [clean.image_box(blob) for blob in blobs], threshold)
 
 
 def read_by_cuts(segmentation: Segmentation, classifier: Classifier, verifier: Verifier, threshold: float,
@@ -218,8 +217,14 @@ def read_by_cuts(segmentation: Segmentation, classifier: Classifier, verifier: V
     chain = candidates.best_split_for(weights, line[0]) if line and line[0] else None
     if chain is None:
         chain = candidates.best_split(weights)
-    return [DigitReading(int(row.argmax()), float(row.max()), segmentation.box(*candidates.groups[index]),
-                         float(row.max()) < threshold) for row, index in zip(candidates.probabilities[chain], chain)]
+    boxes = [segmentation.box(*candidates.groups[index]) for index in chain]
+    return digit_readings(candidates.probabilities[chain], boxes, threshold)
+
+
+def digit_readings(probabilities: np.ndarray, boxes: list[Box], threshold: float) -> list[DigitReading]:
+    """One digit for each row of classifier probabilities: its most likely label, with that confidence."""
+    return [DigitReading(int(row.argmax()), float(row.max()), box, float(row.max()) < threshold)
+            for row, box in zip(probabilities, boxes)]
 
 
 @dataclass

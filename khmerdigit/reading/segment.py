@@ -375,6 +375,7 @@ class CleanInk:
         frame[rows, cols - self.shifts[rows]] = True
         return mask_box(frame)
 
+    @cached_property
     def blobs(self) -> list[np.ndarray]:
         """Upright masks of the separate pieces of ink, left to right. Neighbouring pieces are one digit
         when they overlap by half the narrower one's width (strokes stacked after a pen lift), or when

@@ -17,9 +17,8 @@ from khmerdigit.runtime.preprocess import (
     ImageSource,
     PreprocessConfig,
     as_gray,
-    ink_map,
+    digit_ink,
     preprocess,
-    remove_specks,
 )
 from khmerdigit.runtime.registry import BUNDLED_MODEL, DIGITS, load_model_metadata, model_file
 from khmerdigit.runtime.runners import model_runner
@@ -56,9 +55,10 @@ MARK_HEIGHT = 0.5  # marks at least this share of the tallest mark's height are 
 WIDE = 2.0  # one mark wider than this many heights holds several digits
 
 
-def digit_sized_marks(gray: np.ndarray) -> int:
-    """How many separate digit-sized marks an image holds, side by side (a digit: 1; a number: several)."""
-    labels, count = ndimage.label(remove_specks(ink_map(gray)) > INK_THRESHOLD)
+def digit_sized_marks(ink: np.ndarray) -> int:
+    """How many separate digit-sized marks an image's `digit_ink` holds, side by side (a digit: 1; a
+    number: several)."""
+    labels, _ = ndimage.label(ink > INK_THRESHOLD)
     spans = sorted((box[1].start, box[1].stop, box[0].stop - box[0].start) for box in ndimage.find_objects(labels))
     if not spans:
         return 0
@@ -134,7 +134,8 @@ class Classifier:
             name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
             try:
                 gray = as_gray(source)
-                array = preprocess(gray, self.config)
+                ink = digit_ink(gray)  # shared by the model input and the count of marks
+                array = preprocess(gray, self.config, ink)
                 if not array.any():
                     raise BadImageError("no ink found (blank image)")
             except BadImageError as error:
@@ -142,7 +143,7 @@ class Classifier:
                 pending = []
                 yield Prediction(name, error=str(error))
                 continue
-            marks = digit_sized_marks(gray)
+            marks = digit_sized_marks(ink)
             pending.append((name, array, SEVERAL_MARKS.format(marks=marks) if marks > 1 else None))
             if len(pending) == batch_size:
                 yield from self._flush(pending, top_k)

@@ -9,7 +9,7 @@ import io
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -216,12 +216,19 @@ def centre_on_canvas(ink: np.ndarray, size: int) -> np.ndarray:
     return canvas
 
 
-def preprocess(source: ImageSource, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
-    """Any image -> float32 array (size, size, 1) in 0..1 with bright ink on black."""
+def digit_ink(gray: np.ndarray) -> np.ndarray:
+    """The ink of a grayscale image with specks removed: what the `normalized` method centres."""
+    return remove_specks(ink_map(gray))
+
+
+def preprocess(source: ImageSource, config: PreprocessConfig = PreprocessConfig(),
+               ink: Optional[np.ndarray] = None) -> np.ndarray:
+    """Any image -> float32 array (size, size, 1) in 0..1 with bright ink on black. `ink`: the image's
+    `digit_ink`, when the caller has already computed it."""
     gray = as_gray(source)
     if config.method == "paper":  # the paper: resize to the input size, invert
         image = Image.fromarray(gray.astype(np.float32), "F").resize((config.size, config.size), Image.Resampling.BILINEAR)
         out = 1.0 - np.clip(np.asarray(image), 0.0, 1.0)
     else:
-        out = centre_on_canvas(remove_specks(ink_map(gray)), config.size)
+        out = centre_on_canvas(digit_ink(gray) if ink is None else ink, config.size)
     return out.astype(np.float32)[..., None]
