@@ -43,7 +43,8 @@ khmerdigit train --data "$BUILD/synth-mild-prepared" "${REAL_DATA[@]}" \
 python scripts/ensemble_models.py "$BUILD/runs/bundled/best.keras" "$BUILD/runs/member/best.keras" \
   -o "$BUILD/ensemble.keras"
 khmerdigit export --model "$BUILD/ensemble.keras" --quantize float16 -o khmerdigit/assets/default.tflite
-python scripts/calibrate_model.py khmerdigit/assets/default.tflite "$R" "$M"
+# Read with three views of each digit (as it is, turned 8 degrees either way), calibrated for them.
+python scripts/calibrate_model.py khmerdigit/assets/default.tflite "$R" "$M" --views 3
 khmerdigit evaluate "$MULTIWRITER" --split valid --model khmerdigit/assets/default.tflite --out "$BUILD/eval-valid"
 khmerdigit evaluate "$R" --split test --model khmerdigit/assets/default.tflite --out "$BUILD/eval-dev-test"
 python benchmarks/accuracy.py --only-bundled --workdir "$BUILD"

@@ -15,5 +15,7 @@ from khmerdigit.evaluate.calibration import calibrate_model
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
 parser.add_argument("model", type=Path)
 parser.add_argument("data", type=Path, nargs="+", help="prepared folders whose valid split is held out")
+parser.add_argument("--views", type=int, default=1, help="test-time views to average (1 to 5, see runtime/classifier.py)")
 args = parser.parse_args()
-out.print(f"temperature {calibrate_model(args.model, args.data, track):.3f} saved in {args.model.with_suffix('.json')}")
+temperature = calibrate_model(args.model, args.data, args.views, track)
+out.print(f"temperature {temperature:.3f} for {args.views} view(s) saved in {args.model.with_suffix('.json')}")

@@ -30,3 +30,39 @@ def test_temperature_softens_or_sharpens_without_changing_the_answer():
     assert (soft.argmax(1) == p.argmax(1)).all() and (sharp.argmax(1) == p.argmax(1)).all()
     assert (soft.max(1) < p.max(1)).all() and (sharp.max(1) > p.max(1)).all()
     assert with_temperature(p, 1.0) is p
+
+
+def test_views_turn_and_scale_a_digit_about_its_centre():
+    from scipy import ndimage
+
+    from khmerdigit.runtime.classifier import view
+
+    batch = np.random.default_rng(0).random((3, 32, 32, 1)).astype(np.float32)
+    assert view(batch, 0.0, 1.0) is batch
+    turned = np.stack([ndimage.rotate(image[..., 0], -8, reshape=False, order=1) for image in batch])[..., None]
+    assert np.abs(view(batch, 8.0, 1.0) - turned)[:, 2:-2, 2:-2].max() < 1e-5
+    dot = np.zeros((1, 32, 32, 1), np.float32)
+    dot[0, 15:17, 21:23] = 1.0  # a dot 6 pixels right of the centre moves 10 % further out when scaled 1.1
+    rows, cols = np.nonzero(view(dot, 0.0, 1.1)[0, ..., 0] > 0.5)
+    assert abs(cols.mean() - (15.5 + 1.1 * 6)) < 0.5 and abs(rows.mean() - 15.5) < 0.5
+
+
+def test_a_model_averages_its_views_with_its_temperature(tmp_path):
+    import shutil
+
+    from khmerdigit.fileio import read_json, write_json
+    from khmerdigit.runtime.classifier import VIEWS, Classifier, view
+    from khmerdigit.runtime.preprocess import preprocess
+    from khmerdigit.runtime.registry import BUNDLED_MODEL, metadata_path
+
+    for views in (1, 3):
+        shutil.copy(BUNDLED_MODEL, tmp_path / f"v{views}.tflite")
+        metadata = read_json(metadata_path(BUNDLED_MODEL))
+        write_json(tmp_path / f"v{views}.json", {**metadata, "views": views, "temperature": 0.7})
+    one, three = Classifier(tmp_path / "v1.tflite"), Classifier(tmp_path / "v3.tflite")
+    digits = np.stack([preprocess(digit_image(label, 2), one.config) for label in range(10)])
+    scribbles = np.random.default_rng(1).random((10, *digits.shape[1:])).astype(np.float32) ** 4  # not sure of these
+    batch = np.concatenate([digits, scribbles])
+    expected = np.mean([one.probabilities(view(batch, *v)) for v in VIEWS[:3]], axis=0)
+    assert np.allclose(three.probabilities(batch), expected, atol=1e-5)
+    assert not np.allclose(three.probabilities(batch), one.probabilities(batch), atol=1e-3)

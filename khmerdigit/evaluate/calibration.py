@@ -10,7 +10,7 @@ from scipy.optimize import minimize_scalar
 from khmerdigit import KhmerDigitError
 from khmerdigit.fileio import read_json, write_json
 from khmerdigit.progress import Track, no_track
-from khmerdigit.runtime.classifier import Classifier, with_temperature
+from khmerdigit.runtime.classifier import VIEWS, Classifier, with_temperature
 from khmerdigit.runtime.preprocess import as_gray, preprocess
 from khmerdigit.runtime.registry import metadata_path
 
@@ -41,16 +41,16 @@ def risk_coverage(probabilities: np.ndarray, labels: np.ndarray, threshold: floa
     return float(accepted.mean()), float(errors.mean()) if errors.size else 0.0
 
 
-def held_out_probabilities(model_path: Path, folders: list[Path], distorted: int = 2, seed: int = 0,
+def held_out_probabilities(model_path: Path, folders: list[Path], views: int = 1, distorted: int = 2, seed: int = 0,
                            track: Track = no_track) -> tuple[np.ndarray, np.ndarray]:
     """Uncalibrated probabilities and labels of the valid splits of `folders` (data held out from training but
     not the yardstick), each image as it is and `distorted` more times with the training augmentation: a
-    stand-in for handwriting and captures the model has not seen."""
+    stand-in for handwriting and captures the model has not seen. Averaged over the first `views` of VIEWS."""
     from khmerdigit.data.augment import distort
     from khmerdigit.data.dataset import labelled_files
 
     classifier = Classifier(model_path)
-    classifier.temperature = 1.0
+    classifier.temperature, classifier.views = 1.0, views
     rng = np.random.default_rng(seed)
     samples = [s for folder in folders for s in labelled_files(Path(folder), "valid").samples]
     if not samples:
@@ -64,10 +64,13 @@ def held_out_probabilities(model_path: Path, folders: list[Path], distorted: int
     return classifier.probabilities(batch), np.asarray(labels)
 
 
-def calibrate_model(model_path: Path, folders: list[Path], track: Track = no_track) -> float:
-    """Fit the model's temperature on held-out data (`held_out_probabilities`) and save it in its metadata."""
-    temperature = fit_temperature(*held_out_probabilities(model_path, folders, track=track))
+def calibrate_model(model_path: Path, folders: list[Path], views: int = 1, track: Track = no_track) -> float:
+    """Fit the model's temperature, for averaging over the first `views` of VIEWS, on held-out data
+    (`held_out_probabilities`) and save both in its metadata."""
+    if not 1 <= views <= len(VIEWS):
+        raise KhmerDigitError(f"views must be 1 to {len(VIEWS)}")
+    temperature = fit_temperature(*held_out_probabilities(model_path, folders, views, track=track))
     metadata = read_json(metadata_path(model_path))
-    write_json(metadata_path(model_path), {**metadata, "temperature": round(temperature, 4),
+    write_json(metadata_path(model_path), {**metadata, "temperature": round(temperature, 4), "views": views,
                                            "calibrated_on": [Path(f).name for f in folders]})
     return temperature
