@@ -47,4 +47,4 @@ khmerdigit export --model "$BUILD/ensemble.keras" --quantize float16 -o khmerdig
 python scripts/calibrate_model.py khmerdigit/assets/default.tflite "$R" "$M" --views 3
 khmerdigit evaluate "$MULTIWRITER" --split valid --model khmerdigit/assets/default.tflite --out "$BUILD/eval-valid"
 khmerdigit evaluate "$R" --split test --model khmerdigit/assets/default.tflite --out "$BUILD/eval-dev-test"
-python benchmarks/accuracy.py --only-bundled --workdir "$BUILD"
+python benchmarks/accuracy.py --only-bundled --workdir "$BUILD" --multiwriter "$MULTIWRITER" --real "$REAL"

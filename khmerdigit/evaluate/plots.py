@@ -87,7 +87,9 @@ def gallery_png(images: list[np.ndarray], captions: list[str], path: Path, title
             save_figure(figure, path)
             return
         rows = -(-len(images) // columns)
-        figure, grid = plt.subplots(rows, columns, figsize=(columns * 1.35, rows * 1.75 + 0.5), squeeze=False)
+        height = rows * 1.75 + 0.5
+        figure, grid = plt.subplots(rows, columns, figsize=(columns * 1.35, height), squeeze=False)
+        figure.subplots_adjust(top=1 - 0.95 / height, hspace=0.6)  # room for the title above the captions
         for axes in grid.flat:
             axes.axis("off")
         for axes, image, caption in zip(grid.flat, images, captions):
