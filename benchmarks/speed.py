@@ -1,4 +1,5 @@
-"""Speed benchmark: start-up times, batch throughput (Keras vs LiteRT float32/int8), sizes, int8 accuracy.
+"""Speed benchmark: start-up times, batch throughput (Keras vs LiteRT float32/int8, the bundled model with
+its test-time views and with one), sizes, int8 accuracy.
 
     python benchmarks/speed.py --run build/bundle/runs/bundled [--real ../shared/data/khmer-digits-real]
 
@@ -75,8 +76,11 @@ def main() -> None:
     float_path, int8_path = work / "model-float32.tflite", work / "model-int8.tflite"
     export_tflite(keras_path, float_path, "none")
     export_tflite(keras_path, int8_path, "int8", real)
+    bundled, bundled_one_view = Classifier(BUNDLED_MODEL), Classifier(BUNDLED_MODEL)
+    bundled_one_view.views = 1
     models = {"Keras (.keras)": Classifier(keras_path), "LiteRT float32": Classifier(float_path),
-              "LiteRT int8": Classifier(int8_path), "bundled": Classifier(BUNDLED_MODEL)}
+              "LiteRT int8": Classifier(int8_path), f"bundled ({bundled.views} views)": bundled,
+              "bundled, one view": bundled_one_view}
     x, y, _, _ = load_arrays(labelled_files(real).samples, models["LiteRT float32"].config)
     images = np.resize(x, (10_000, *x.shape[1:]))
     rows = []

@@ -157,7 +157,8 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
                 line_reader: Optional[LineReader] = None) -> NumberReading:
     """Read the handwritten number (one line of digits, any length) in an image. When its separate pieces
     of ink are each one digit, they are read at once (`read_pieces`); otherwise, where digits may touch,
-    or when that reading is unsure, cuts are searched too (`read_by_cuts`) and the surer reading wins."""
+    or when that reading is unsure and the line reader reads otherwise, cuts are searched too
+    (`read_by_cuts`) and the surer reading wins."""
     gray = as_gray(source)
     name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
     size = (gray.shape[1], gray.shape[0])
@@ -166,7 +167,8 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
         return NumberReading(name, (), threshold, size)
     line = line_reader.read(clean) if line_reader is not None else None
     digits = read_pieces(clean, classifier, threshold, line)
-    unsure = digits is not None and len(digits) > 1 and product(digits) < threshold
+    unsure = (digits is not None and len(digits) > 1 and product(digits) < threshold
+              and (line is None or [digit.label for digit in digits] != line[0]))  # the line reader agreeing: sure
     if digits is None or unsure:  # cuts may find digits the pieces hide
         by_cuts = read_by_cuts(segment(gray, clean), classifier, verifier, threshold, weights, line)
         if digits is None or product(by_cuts) > product(digits):
