@@ -62,7 +62,7 @@ def main() -> None:
 
     one = work / "one.png"
     render_digit(3, np.random.default_rng(0)).save(one)
-    cli = [sys.executable, "-m", "khmerdigit.cli.app"]
+    cli = [sys.executable, "-m", "khmerdigit"]
     tf_import = wall_time([sys.executable, "-c", "import tensorflow"])
     predict_cold = wall_time([*cli, "predict", str(one)])
     help_time = wall_time([*cli, "--help"])
