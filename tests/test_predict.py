@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from khmerdigit.runtime.classifier import digit_sized_marks, with_temperature
@@ -66,3 +67,17 @@ def test_a_model_averages_its_views_with_its_temperature(tmp_path):
     expected = np.mean([one.probabilities(view(batch, *v)) for v in VIEWS[:3]], axis=0)
     assert np.allclose(three.probabilities(batch), expected, atol=1e-5)
     assert not np.allclose(three.probabilities(batch), one.probabilities(batch), atol=1e-3)
+
+
+def test_a_model_with_impossible_views_is_refused(tmp_path):
+    import shutil
+
+    from khmerdigit import KhmerDigitError
+    from khmerdigit.fileio import read_json, write_json
+    from khmerdigit.runtime.classifier import Classifier
+    from khmerdigit.runtime.registry import BUNDLED_MODEL, metadata_path
+
+    shutil.copy(BUNDLED_MODEL, tmp_path / "model.tflite")
+    write_json(tmp_path / "model.json", {**read_json(metadata_path(BUNDLED_MODEL)), "views": 0})
+    with pytest.raises(KhmerDigitError, match="views"):
+        Classifier(tmp_path / "model.tflite")

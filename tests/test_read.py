@@ -132,6 +132,21 @@ def test_low_confidence_is_marked_uncertain(models):
     assert reading.uncertain and all(d.uncertain for d in reading.digits)
 
 
+def test_cuts_are_searched_for_an_unsure_reading_unless_the_line_reader_reads_it_alike(reader, monkeypatch):
+    import khmerdigit.reading.reader as reader_module
+
+    searches = []
+    search = reader_module.read_by_cuts
+    monkeypatch.setattr(reader_module, "read_by_cuts", lambda *args: searches.append(1) or search(*args))
+    gray, _ = compose([3, 1, 4, 1], [10, 14, 8])
+    assert reader.line_reader.read(clean_ink(gray))[0] == [3, 1, 4, 1]
+    unsure = 1.0  # no reading of several digits is this sure, so each is unsure
+    assert read_number(gray, reader.classifier, reader.verifier, unsure, line_reader=reader.line_reader).arabic == "3141"
+    assert searches == []
+    assert read_number(gray, reader.classifier, reader.verifier, unsure).arabic == "3141"  # no line reader
+    assert searches == [1]
+
+
 def test_cli_json_debug_image_strict_and_bad_files(tmp_path):
     gray, _ = compose([6, 0, 8], [12, 14])
     image = tmp_path / "number.png"

@@ -147,6 +147,8 @@ class Classifier:
         self.metadata, self.config = read_metadata(self.path)
         self.temperature = float(self.metadata.get("temperature", 1.0))  # fitted on held-out data when calibrated
         self.views = int(self.metadata.get("views", 1))  # how many of VIEWS it averages
+        if not 1 <= self.views <= len(VIEWS):
+            raise KhmerDigitError(f"{self.path}: its metadata asks for {self.views} views; 1 to {len(VIEWS)} exist")
         self.runner = model_runner(self.path)
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
