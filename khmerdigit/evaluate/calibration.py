@@ -10,7 +10,7 @@ from scipy.optimize import minimize_scalar
 from khmerdigit import KhmerDigitError
 from khmerdigit.fileio import read_json, write_json
 from khmerdigit.progress import Track, no_track
-from khmerdigit.runtime.classifier import VIEWS, Classifier, with_temperature
+from khmerdigit.runtime.classifier import Classifier, checked_views, with_temperature
 from khmerdigit.runtime.preprocess import as_gray, preprocess
 from khmerdigit.runtime.registry import metadata_path
 
@@ -67,9 +67,8 @@ def held_out_probabilities(model_path: Path, folders: list[Path], views: int = 1
 def calibrate_model(model_path: Path, folders: list[Path], views: int = 1, track: Track = no_track) -> float:
     """Fit the model's temperature, for averaging over the first `views` of VIEWS, on held-out data
     (`held_out_probabilities`) and save both in its metadata."""
-    if not 1 <= views <= len(VIEWS):
-        raise KhmerDigitError(f"views must be 1 to {len(VIEWS)}")
-    temperature = fit_temperature(*held_out_probabilities(model_path, folders, views, track=track))
+    temperature = fit_temperature(*held_out_probabilities(model_path, folders, checked_views(views, "calibration"),
+                                                          track=track))
     metadata = read_json(metadata_path(model_path))
     write_json(metadata_path(model_path), {**metadata, "temperature": round(temperature, 4), "views": views,
                                            "calibrated_on": [Path(f).name for f in folders]})

@@ -117,17 +117,34 @@ def with_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarra
 VIEWS = ((0.0, 1.0), (-8.0, 1.0), (8.0, 1.0), (0.0, 0.9), (0.0, 1.1))
 
 
+def checked_views(views: int, asked_by: str) -> int:
+    """`views` if that many of VIEWS exist; else a clear error naming who asked."""
+    if not 1 <= views <= len(VIEWS):
+        raise KhmerDigitError(f"{asked_by} asks for {views} views; 1 to {len(VIEWS)} exist")
+    return views
+
+
 @lru_cache(maxsize=None)
 def view_matrix(size: int, degrees: float, scale: float) -> sparse.csr_matrix:
-    """The linear map (bilinear interpolation) from a flattened size x size image to its view, turned by
-    `degrees` and scaled by `scale` about its centre."""
+    """The linear map (bilinear interpolation, nothing beyond the edges) from a flattened size x size image
+    to its view, turned by `degrees` and scaled by `scale` about its centre."""
     angle = np.deg2rad(degrees)
-    inverse = np.eye(3)  # output pixel -> input pixel; the axis of the basis images stays
-    inverse[1:, 1:] = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) / scale
-    centre = np.r_[0.0, (size - 1) / 2, (size - 1) / 2]
-    basis = np.eye(size * size, dtype=np.float32).reshape(-1, size, size)
-    moved = ndimage.affine_transform(basis, inverse, centre - inverse @ centre, order=1)
-    return sparse.csr_matrix(moved.reshape(size * size, size * size).T)
+    inverse = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) / scale
+    centre = (size - 1) / 2
+    pixels = np.indices((size, size)).reshape(2, -1)
+    source = inverse @ (pixels - centre) + centre  # where each output pixel comes from
+    corner = np.floor(source).astype(int)
+    fraction = source - corner
+    targets, sources, weights = [], [], []
+    for step in ((0, 0), (0, 1), (1, 0), (1, 1)):  # the four neighbours of each source point
+        row, col = corner[0] + step[0], corner[1] + step[1]
+        weight = np.where(step[0], fraction[0], 1 - fraction[0]) * np.where(step[1], fraction[1], 1 - fraction[1])
+        inside = (row >= 0) & (row < size) & (col >= 0) & (col < size) & (weight > 0)
+        targets.append(np.flatnonzero(inside))
+        sources.append(row[inside] * size + col[inside])
+        weights.append(weight[inside])
+    entries = (np.concatenate(weights), (np.concatenate(targets), np.concatenate(sources)))
+    return sparse.csr_matrix(entries, shape=(size * size, size * size), dtype=np.float32)
 
 
 def view(batch: np.ndarray, degrees: float, scale: float) -> np.ndarray:
@@ -146,9 +163,7 @@ class Classifier:
         self.path = Path(path)
         self.metadata, self.config = read_metadata(self.path)
         self.temperature = float(self.metadata.get("temperature", 1.0))  # fitted on held-out data when calibrated
-        self.views = int(self.metadata.get("views", 1))  # how many of VIEWS it averages
-        if not 1 <= self.views <= len(VIEWS):
-            raise KhmerDigitError(f"{self.path}: its metadata asks for {self.views} views; 1 to {len(VIEWS)} exist")
+        self.views = checked_views(int(self.metadata.get("views", 1)), f"{self.path}'s metadata")
         self.runner = model_runner(self.path)
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
