@@ -147,6 +147,34 @@ def test_cuts_are_searched_for_an_unsure_reading_unless_the_line_reader_reads_it
     assert searches == [1]
 
 
+class OneDigitMore:
+    """The bundled line reader, reading one more digit than it does (as it may for a stranger's wide digit)."""
+
+    def __init__(self, line_reader):
+        self.line_reader = line_reader
+
+    def read(self, clean):
+        digits, probabilities = self.line_reader.read(clean)
+        return [*digits, digits[-1]], probabilities
+
+
+def test_cut_search_does_not_follow_a_line_reader_counting_more_than_the_narrow_pieces(reader, monkeypatch):
+    import khmerdigit.reading.reader as reader_module
+
+    followed = []
+    search = reader_module.read_by_cuts
+    monkeypatch.setattr(reader_module, "read_by_cuts", lambda *args: followed.append(args[-1]) or search(*args))
+    unsure = 1.0  # every reading of several digits is searched by cuts
+    separate, _ = compose([7, 1, 4, 0], [10, 14, 8])
+    touching, _ = compose([4, 1, 6], [None, 12])
+    for gray in (separate, touching):
+        read_number(gray, reader.classifier, reader.verifier, unsure, line_reader=OneDigitMore(reader.line_reader))
+    assert followed[0] is None  # four narrow pieces: the fifth digit is not searched for
+    assert followed[1] is not None and len(followed[1][0]) == 4  # a piece wide enough for two: followed
+    assert read_number(separate, reader.classifier, reader.verifier, unsure,
+                       line_reader=OneDigitMore(reader.line_reader)).arabic == "7140"
+
+
 def test_cli_json_debug_image_strict_and_bad_files(tmp_path):
     gray, _ = compose([6, 0, 8], [12, 14])
     image = tmp_path / "number.png"

@@ -7,7 +7,8 @@ Otherwise the ink may hold touching digits, and cuts are searched: each candidat
 between two cuts from `khmerdigit.reading.segment`) goes through the one shared `preprocess` and the
 classifier, and the whole-digit verifier (`khmerdigit.reading.verifier`) judges whether it is one
 whole digit. The split is the one whose digits are most likely whole, most confidently classified
-and most digit-like in shape, with as many digits as the line reader counts when one has that many.
+and most digit-like in shape, with as many digits as the line reader counts when one has that many
+(unless it counts more digits than there are pieces of ink, each narrow enough to be one digit).
 Labels and confidences come from the classifier alone: multiplying in the line reader's
 probabilities read unseen writers' numbers worse and made wrong readings look sure.
 """
@@ -149,6 +150,7 @@ class NumberReading:
 
 WIDE_DIGIT_WIDTH = 1.6  # a piece up to this many digit heights wide may be one wide digit (៣, a long-tailed ៨)...
 LONE_DIGIT_WIDTH = 2.0  # ...and an image's only piece up to this wide, when the classifier is sure of it
+SINGLE_DIGIT_WIDTH = 1.25  # when every piece is this narrow, a line reader counting more digits is not followed
 HOLES_PER_DIGIT = 4  # a digit's ink encloses at most a few holes (៨ ៩ have loops); noise and texture have hundreds
 
 
@@ -170,7 +172,8 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
     unsure = (digits is not None and len(digits) > 1 and product(digits) < threshold
               and (line is None or [digit.label for digit in digits] != line[0]))  # the line reader agreeing: sure
     if digits is None or unsure:  # cuts may find digits the pieces hide
-        by_cuts = read_by_cuts(segment(gray, clean), classifier, verifier, threshold, weights, line)
+        by_cuts = read_by_cuts(segment(gray, clean), classifier, verifier, threshold, weights,
+                               None if line is not None and overcounts(clean, line[0]) else line)
         if digits is None or product(by_cuts) > product(digits):
             digits = by_cuts
     return NumberReading(name, tuple(digits), threshold, size)
@@ -179,6 +182,14 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
 def product(digits: list[DigitReading]) -> float:
     """The confidence of a number read as these digits."""
     return float(np.prod([digit.confidence for digit in digits])) if digits else 0.0
+
+
+def overcounts(clean: CleanInk, digits: list[int]) -> bool:
+    """Whether the line reader reads more digits than there are pieces of ink, each narrow enough to be one
+    digit: on writers it never saw it often reads one wide digit as two (៩ as ៩៩), which the cut search
+    would then follow."""
+    narrow = all(clean.holds_one_digit(blob, SINGLE_DIGIT_WIDTH) for blob in clean.blobs)
+    return narrow and len(digits) > len(clean.blobs)
 
 
 def looks_like_writing(clean: CleanInk) -> bool:
