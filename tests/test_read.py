@@ -175,6 +175,19 @@ def test_cut_search_does_not_follow_a_line_reader_counting_more_than_the_narrow_
                        line_reader=OneDigitMore(reader.line_reader)).arabic == "7140"
 
 
+def test_a_reading_the_line_reader_reads_otherwise_is_uncertain(reader):
+    gray, _ = compose([7, 1, 4, 0], [10, 14, 8])
+    never_unsure = 0.0  # no digit confidence is below this threshold
+    agreeing = read_number(gray, reader.classifier, reader.verifier, never_unsure, line_reader=reader.line_reader)
+    assert agreeing.arabic == agreeing.line_reading == "7140" and not agreeing.uncertain
+    disagreeing = read_number(gray, reader.classifier, reader.verifier, never_unsure,
+                              line_reader=OneDigitMore(reader.line_reader))
+    assert disagreeing.arabic == "7140" and disagreeing.line_reading == "71400" and disagreeing.uncertain
+    assert disagreeing.to_dict()["line_reader"] == "71400" and disagreeing.to_dict()["uncertain"]
+    without = read_number(gray, reader.classifier, reader.verifier, never_unsure)
+    assert without.line_reading is None and not without.uncertain
+
+
 def test_cli_json_debug_image_strict_and_bad_files(tmp_path):
     gray, _ = compose([6, 0, 8], [12, 14])
     image = tmp_path / "number.png"
@@ -187,7 +200,8 @@ def test_cli_json_debug_image_strict_and_bad_files(tmp_path):
     records = json.loads(result.stdout)
     assert records[1]["error"] and "broken.png" in result.stderr
     number = records[0]
-    assert set(number) == {"file", "khmer", "arabic", "confidence", "uncertain", "threshold", "image_size", "digits"}
+    assert set(number) == {"file", "khmer", "arabic", "confidence", "uncertain", "threshold", "line_reader", "image_size",
+                           "digits"}
     assert number["arabic"] == "608" and number["khmer"] == "៦០៨" and number["uncertain"] is False
     assert number["confidence"] == pytest.approx(np.prod([d["confidence"] for d in number["digits"]]), abs=1e-5)
     assert number["image_size"] == [gray.shape[1], gray.shape[0]]

@@ -123,6 +123,7 @@ class NumberReading:
     digits: tuple[DigitReading, ...]
     threshold: float
     image_size: tuple[int, int]  # width, height
+    line_reading: Optional[str] = None  # the line reader's own reading (Arabic digits), None without it
 
     @property
     def khmer(self) -> str:
@@ -139,12 +140,14 @@ class NumberReading:
 
     @property
     def uncertain(self) -> bool:
-        """True if the number's confidence is below the threshold (so is any digit's below it)."""
-        return self.confidence < self.threshold
+        """True if the number's confidence is below the threshold (so is any digit's below it), or if the
+        line reader reads other digits: two readers disagreeing is where most sure-looking misreads are."""
+        return self.confidence < self.threshold or (self.line_reading is not None and self.line_reading != self.arabic)
 
     def to_dict(self) -> dict:
         return {"file": self.source, "khmer": self.khmer, "arabic": self.arabic,
                 "confidence": round(self.confidence, 6), "uncertain": self.uncertain, "threshold": self.threshold,
+                "line_reader": self.line_reading,
                 "image_size": list(self.image_size), "digits": [d.to_dict() for d in self.digits]}
 
 
@@ -176,7 +179,8 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
                                None if line is not None and overcounts(clean, line[0]) else line)
         if digits is None or product(by_cuts) > product(digits):
             digits = by_cuts
-    return NumberReading(name, tuple(digits), threshold, size)
+    line_reading = "".join(str(label) for label in line[0]) if line is not None else None
+    return NumberReading(name, tuple(digits), threshold, size, line_reading)
 
 
 def product(digits: list[DigitReading]) -> float:

@@ -50,8 +50,10 @@ class NumberResult(Record):
     file: str = Field(description="The uploaded file name.")
     khmer: str | None = Field(None, description="The number in Khmer digits.")
     arabic: str | None = Field(None, description="The number in Arabic digits.")
-    uncertain: bool | None = Field(None, description="Any digit uncertain.")
+    uncertain: bool | None = Field(None, description="Number confidence below `threshold`, or the line reader reads "
+                                   "other digits.")
     threshold: float | None = None
+    line_reader: str | None = Field(None, description="The line reader's own reading (Arabic digits), null without it.")
     image_size: list[int] | None = Field(None, description="Width and height the boxes refer to.")
     digits: list[NumberDigit] | None = None
     error: str | None = Field(None, description="Why this image could not be read.")
