@@ -124,7 +124,8 @@ def read(
                      f"{d.box.left},{d.box.top},{d.box.width},{d.box.height}", "uncertain" if d.uncertain else ""]
                     for i, d in enumerate(reading.digits, 1)]
             title = (f"{escape(reading.source)}: {reading.khmer}  ({reading.arabic}), {percent(reading.confidence)} "
-                     "confident" + (", uncertain" if reading.uncertain else ""))
+                     "confident" + (", uncertain" if reading.uncertain else "")
+                     + (f" (the line reader reads {reading.line_reading})" if reading.line_disagrees else ""))
             out.print(simple_table(title, ["#", "glyph", "digit", "confidence", "box x,y,w,h", "flag"], rows))
     if as_json:
         sys.stdout.write("[" + ",".join("\n " + json.dumps(r, ensure_ascii=False) for r in records) + "\n]\n")

@@ -142,7 +142,12 @@ class NumberReading:
     def uncertain(self) -> bool:
         """True if the number's confidence is below the threshold (so is any digit's below it), or if the
         line reader reads other digits: two readers disagreeing is where most sure-looking misreads are."""
-        return self.confidence < self.threshold or (self.line_reading is not None and self.line_reading != self.arabic)
+        return self.confidence < self.threshold or self.line_disagrees
+
+    @property
+    def line_disagrees(self) -> bool:
+        """True if the line reader read other digits than these."""
+        return self.line_reading is not None and self.line_reading != self.arabic
 
     def to_dict(self) -> dict:
         return {"file": self.source, "khmer": self.khmer, "arabic": self.arabic,
