@@ -132,19 +132,25 @@ def test_low_confidence_is_marked_uncertain(models):
     assert reading.uncertain and all(d.uncertain for d in reading.digits)
 
 
-def test_cuts_are_searched_for_an_unsure_reading_unless_the_line_reader_reads_it_alike(reader, monkeypatch):
+@pytest.fixture
+def cut_searches(monkeypatch):
+    """The line reading (its last argument) that each call of `read_by_cuts` is given, in order."""
     import khmerdigit.reading.reader as reader_module
 
-    searches = []
+    lines = []
     search = reader_module.read_by_cuts
-    monkeypatch.setattr(reader_module, "read_by_cuts", lambda *args: searches.append(1) or search(*args))
+    monkeypatch.setattr(reader_module, "read_by_cuts", lambda *args: lines.append(args[-1]) or search(*args))
+    return lines
+
+
+def test_cuts_are_searched_for_an_unsure_reading_unless_the_line_reader_reads_it_alike(reader, cut_searches):
     gray, _ = compose([3, 1, 4, 1], [10, 14, 8])
     assert reader.line_reader.read(clean_ink(gray))[0] == [3, 1, 4, 1]
     unsure = 1.0  # no reading of several digits is this sure, so each is unsure
     assert read_number(gray, reader.classifier, reader.verifier, unsure, line_reader=reader.line_reader).arabic == "3141"
-    assert searches == []
+    assert cut_searches == []
     assert read_number(gray, reader.classifier, reader.verifier, unsure).arabic == "3141"  # no line reader
-    assert searches == [1]
+    assert cut_searches == [None]
 
 
 class OneDigitMore:
@@ -158,19 +164,14 @@ class OneDigitMore:
         return [*digits, digits[-1]], probabilities
 
 
-def test_cut_search_does_not_follow_a_line_reader_counting_more_than_the_narrow_pieces(reader, monkeypatch):
-    import khmerdigit.reading.reader as reader_module
-
-    followed = []
-    search = reader_module.read_by_cuts
-    monkeypatch.setattr(reader_module, "read_by_cuts", lambda *args: followed.append(args[-1]) or search(*args))
+def test_cut_search_does_not_follow_a_line_reader_counting_more_than_the_narrow_pieces(reader, cut_searches):
     unsure = 1.0  # every reading of several digits is searched by cuts
     separate, _ = compose([7, 1, 4, 0], [10, 14, 8])
     touching, _ = compose([4, 1, 6], [None, 12])
     for gray in (separate, touching):
         read_number(gray, reader.classifier, reader.verifier, unsure, line_reader=OneDigitMore(reader.line_reader))
-    assert followed[0] is None  # four narrow pieces: the fifth digit is not searched for
-    assert followed[1] is not None and len(followed[1][0]) == 4  # a piece wide enough for two: followed
+    assert cut_searches[0] is None  # four narrow pieces: the fifth digit is not searched for
+    assert cut_searches[1] is not None and len(cut_searches[1][0]) == 4  # a piece wide enough for two: followed
     assert read_number(separate, reader.classifier, reader.verifier, unsure,
                        line_reader=OneDigitMore(reader.line_reader)).arabic == "7140"
 
