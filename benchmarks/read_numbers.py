@@ -13,8 +13,9 @@ of neighbours touches with probability 1/2 (at least one pair does). Condition "
 is then photographed (gray uneven paper with a shadow, defocus, low contrast, JPEG).
 "exact, true cuts": the same images with each digit cut out perfectly (what the classifier alone
 gets right). "misread flagged": share of misread numbers marked uncertain (number confidence below
-the threshold); "right flagged": share of correctly read numbers marked uncertain. The baseline
-reads every connected piece of ink as one digit with the same classifier.
+the threshold, or the line reader reading other digits); "right flagged": share of correctly read numbers marked uncertain. The baseline
+reads every connected piece of ink as one digit with the same classifier; "line reader alone" is
+the reading of `read`'s line reader by itself (it neither flags nor is timed apart).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 from PIL import Image
@@ -98,34 +99,42 @@ class Score:
     misread_flagged: int = 0  # misread numbers marked uncertain
     right_flagged: int = 0  # correctly read numbers marked uncertain
     seconds: list[float] = field(default_factory=list)
+    flags: bool = True  # whether the reader marks numbers uncertain
 
-    def add(self, read: str, truth: str, uncertain: bool, seconds: float, true_cuts: str) -> None:
+    def add(self, read: str, truth: str, true_cuts: str, uncertain: Optional[bool] = None,
+            seconds: Optional[float] = None) -> None:
+        """Count one number; `uncertain` and `seconds` are None for a reader that neither flags nor is timed."""
         self.numbers += 1
         self.exact += read == truth
-        self.misread_flagged += read != truth and uncertain
-        self.right_flagged += read == truth and uncertain
+        if uncertain is not None:
+            self.misread_flagged += read != truth and uncertain
+            self.right_flagged += read == truth and uncertain
         self.exact_true_cuts += true_cuts == truth
         self.digits += len(truth)
         self.digit_errors += min(len(truth), edit_distance(read, truth))
-        self.seconds.append(seconds)
+        if seconds is not None:
+            self.seconds.append(seconds)
+        self.flags = self.flags and uncertain is not None
 
     def row(self) -> list[str]:
         misread = self.numbers - self.exact
         return [str(self.numbers), percent(self.exact / self.numbers), percent(1 - self.digit_errors / self.digits),
                 percent(self.exact_true_cuts / self.numbers),
-                percent(self.misread_flagged / misread) if misread else "-",
-                percent(self.right_flagged / self.exact) if self.exact else "-",
-                f"{1000 * float(np.median(self.seconds)):.0f}", f"{1000 * float(np.mean(self.seconds)):.0f}"]
+                percent(self.misread_flagged / misread) if misread and self.flags else "-",
+                percent(self.right_flagged / self.exact) if self.exact and self.flags else "-",
+                f"{1000 * float(np.median(self.seconds)):.0f}" if self.seconds else "-",
+                f"{1000 * float(np.mean(self.seconds)):.0f}" if self.seconds else "-"]
 
 
 Condition = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
 
 def score_row(reader: NumberReader, pool: dict[int, list[np.ndarray]], lengths: tuple[int, int], touching: float,
-              condition: Condition, numbers: int, seed: list[int]) -> tuple[Score, Score]:
-    """`read` and the baseline on the same `numbers` composed numbers."""
+              condition: Condition, numbers: int, seed: list[int]) -> dict[str, Score]:
+    """`read`, its line reader alone (read runs it anyway) and the baseline on the same `numbers` composed
+    numbers."""
     rng = np.random.default_rng(seed)
-    ours, baseline = Score(), Score()
+    ours, line, baseline = Score(), Score(), Score()
     for _ in track(range(numbers), f"{lengths[0]}-{lengths[1]} digits, touching {touching:.0%}"):
         labels = rng.integers(0, 10, int(rng.integers(lengths[0], lengths[1] + 1)))
         gray, masks = compose_number([pool[d][rng.integers(len(pool[d]))] for d in labels], touching, rng)
@@ -134,11 +143,14 @@ def score_row(reader: NumberReader, pool: dict[int, list[np.ndarray]], lengths: 
         true_cuts = read_with_true_cuts(gray, masks, reader.classifier)
         start = time.perf_counter()
         reading = reader.read(gray)
-        ours.add(reading.arabic, truth, reading.uncertain, time.perf_counter() - start, true_cuts)
+        ours.add(reading.arabic, truth, true_cuts, reading.uncertain, time.perf_counter() - start)
+        line.add(reading.line_reading or "", truth, true_cuts)
         start = time.perf_counter()
         read, uncertain = baseline_read(gray, reader.classifier)
-        baseline.add(read, truth, uncertain, time.perf_counter() - start, true_cuts)
-    return ours, baseline
+        baseline.add(read, truth, true_cuts, uncertain, time.perf_counter() - start)
+    if reader.line_reader is None:
+        return {"read": ours, "baseline": baseline}
+    return {"read": ours, "line reader alone": line, "baseline": baseline}
 
 
 def main() -> None:
@@ -163,9 +175,9 @@ def main() -> None:
                     conditions["photo"] = photographed
                 for condition_name, condition in conditions.items():
                     seed = [args.seed, len(rows)]
-                    ours, baseline = score_row(reader, pool, lengths, touching, condition, args.numbers, seed)
+                    scores = score_row(reader, pool, lengths, touching, condition, args.numbers, seed)
                     length = f"{lengths[0]}" if lengths[0] == lengths[1] else f"{lengths[0]}-{lengths[1]}"
-                    for name, result in (("read", ours), ("baseline", baseline)):
+                    for name, result in scores.items():
                         rows.append([source, length, spacing, condition_name, name, *result.row()])
     header = ["digits from", "length", "spacing", "condition", "reader", "numbers", "exact number", "per digit",
               "exact, true cuts", "misread flagged", "right flagged", "median ms", "mean ms"]
