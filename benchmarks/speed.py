@@ -1,10 +1,10 @@
-"""Speed benchmark: start-up times, batch throughput (Keras vs LiteRT float32/int8, the bundled model with
-its test-time views and with one), sizes, int8 accuracy.
+"""Speed benchmark: start-up times, batch throughput (Keras vs LiteRT float32/dynamic/int8, the bundled
+model with its test-time views and with one), sizes, quantized accuracy.
 
     python benchmarks/speed.py --run build/bundle/runs/bundled [--real ../shared/data/khmer-digits-real]
 
 --run is a training run folder (scripts/build_bundled_model.sh makes one); its best.keras is
-exported to float32 and int8 .tflite files in --workdir for the comparison.
+exported to float32, dynamic-range (int8 weights) and int8 .tflite files in --workdir for the comparison.
 """
 
 from __future__ import annotations
@@ -74,13 +74,15 @@ def main() -> None:
 
     keras_path = args.run / "best.keras"
     float_path, int8_path = work / "model-float32.tflite", work / "model-int8.tflite"
+    dynamic_path = work / "model-dynamic.tflite"
     export_tflite(keras_path, float_path, "none")
+    export_tflite(keras_path, dynamic_path, "dynamic")
     export_tflite(keras_path, int8_path, "int8", real)
     bundled, bundled_one_view = Classifier(BUNDLED_MODEL), Classifier(BUNDLED_MODEL)
     bundled_one_view.views = 1
     models = {"Keras (.keras)": Classifier(keras_path), "LiteRT float32": Classifier(float_path),
-              "LiteRT int8": Classifier(int8_path), f"bundled ({bundled.views} views)": bundled,
-              "bundled, one view": bundled_one_view}
+              "LiteRT dynamic": Classifier(dynamic_path), "LiteRT int8": Classifier(int8_path),
+              f"bundled ({bundled.views} views)": bundled, "bundled, one view": bundled_one_view}
     x, y, _, _ = load_arrays(labelled_files(real).samples, models["LiteRT float32"].config)
     images = np.resize(x, (10_000, *x.shape[1:]))
     rows = []

@@ -21,7 +21,7 @@ ROTATIONS = 0  # rotated copies `prepare` adds (the paper used 29)
 DIGIT_MODELS = ("paper", "default")  # khmerdigit.train.architectures.digit_architectures()
 PREPROCESS_METHODS = ("normalized", "paper")  # khmerdigit.runtime.preprocess.METHODS
 SPLITS = ("train", "valid", "test")  # khmerdigit.data.dataset.SPLITS
-QUANTIZATIONS = ("none", "float16", "int8")  # khmerdigit.train.export.QUANTIZATIONS
+QUANTIZATIONS = ("none", "float16", "dynamic", "int8")  # khmerdigit.train.export.QUANTIZATIONS
 
 # Synthetic data
 SYNTH_PER_CLASS = 500  # images per digit that `synth` writes

@@ -42,7 +42,7 @@ khmerdigit train --data "$BUILD/synth-mild-prepared" "${REAL_DATA[@]}" \
   --model default --epochs 40 --patience 6 --seed 1 --augment 0.5 --project "$BUILD/runs" --name member
 python scripts/ensemble_models.py "$BUILD/runs/bundled/best.keras" "$BUILD/runs/member/best.keras" \
   -o "$BUILD/ensemble.keras"
-khmerdigit export --model "$BUILD/ensemble.keras" --quantize float16 -o khmerdigit/assets/default.tflite
+khmerdigit export --model "$BUILD/ensemble.keras" --quantize dynamic -o khmerdigit/assets/default.tflite
 # Read with three views of each digit (as it is, turned 8 degrees either way), calibrated for them.
 python scripts/calibrate_model.py khmerdigit/assets/default.tflite "$R" "$M" --views 3
 khmerdigit evaluate "$MULTIWRITER" --split valid --model khmerdigit/assets/default.tflite --out "$BUILD/eval-valid"

@@ -12,7 +12,7 @@ from tests.helpers import run
 def exported(trained_run, tmp_path_factory):
     folder = tmp_path_factory.mktemp("export")
     data = trained_run.parent.parent / "prepared"
-    for quantize in ("none", "float16", "int8"):
+    for quantize in ("none", "float16", "dynamic", "int8"):
         export_tflite(trained_run / "best.keras", folder / f"{quantize}.tflite", quantize, data)
     keras_model = Classifier(trained_run / "best.keras")
     samples = labelled_files(data).samples
@@ -23,10 +23,17 @@ def exported(trained_run, tmp_path_factory):
 def test_tflite_predicts_what_keras_predicts(exported):
     folder, keras_model, x, _ = exported
     reference = keras_model.probabilities(x)
-    for quantize in ("none", "float16"):
+    for quantize in ("none", "float16", "dynamic"):
         lite = Classifier(folder / f"{quantize}.tflite").probabilities(x)
         assert (lite.argmax(1) == reference.argmax(1)).all(), quantize
         assert np.abs(lite - reference).max() < 0.01, quantize
+
+
+def test_dynamic_has_int8_weights_and_float_input_and_output(exported):
+    folder, *_ = exported
+    dynamic = Classifier(folder / "dynamic.tflite")
+    assert dynamic.runner.input["dtype"] == np.float32 and dynamic.runner.output["dtype"] == np.float32
+    assert (folder / "dynamic.tflite").stat().st_size < (folder / "none.tflite").stat().st_size / 3
 
 
 def test_int8_is_small_and_close(exported):

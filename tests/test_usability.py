@@ -134,7 +134,7 @@ def test_top_level_help_names_every_command_and_shell_completion_works():
     (["evaluate", ".", "--split", "bogus"], "'train', 'valid', 'test', 'all'"),
     (["train", "--model", "bogus"], "'paper', 'default'"),
     (["train", "--preprocess", "bogus"], "'normalized', 'paper'"),
-    (["export", "-o", "x.tflite", "--quantize", "int9"], "'none', 'float16', 'int8'"),
+    (["export", "-o", "x.tflite", "--quantize", "int9"], "'none', 'float16', 'dynamic', 'int8'"),
     (["prepare", ".", "--split", "1/2"], "--split"),
 ])
 def test_usage_errors_exit_2_and_say_what_is_wrong(args, named):

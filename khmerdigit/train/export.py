@@ -16,7 +16,7 @@ from khmerdigit.runtime.classifier import read_metadata
 from khmerdigit.runtime.registry import load_model_metadata, metadata_path
 from khmerdigit.runtime.runners import KerasRunner
 
-QUANTIZATIONS = ("none", "float16", "int8")
+QUANTIZATIONS = ("none", "float16", "dynamic", "int8")  # dynamic: int8 weights, float activations
 REPRESENTATIVE_IMAGES = 500  # training images used to calibrate int8 ranges
 
 
