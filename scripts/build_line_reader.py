@@ -41,7 +41,7 @@ def main() -> None:
     result = train_line_reader(pools, model, args.numbers, args.epochs, seed=args.seed, track=track)
     out.print(f"{result.numbers:,} numbers, best epoch {result.epochs}, held-out numbers read exactly "
               f"{result.valid_exact:.1%}")
-    export_tflite(model, args.out, quantize="float16")
+    export_tflite(model, args.out, quantize="dynamic")
     out.print(f"wrote {args.out} from {model} in {time.perf_counter() - started:.0f} s")
 
 

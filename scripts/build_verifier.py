@@ -51,14 +51,14 @@ def main() -> None:
     for round_number in range(2, args.rounds + 1):
         refined = args.workdir / f"round-{round_number}.keras"
         if not refined.exists():
-            export_tflite(model, model.with_suffix(".tflite"), quantize="float16")
+            export_tflite(model, model.with_suffix(".tflite"), quantize="dynamic")
             reader = CandidateScorer(BUNDLED_MODEL, model.with_suffix(".tflite"))
             result = refine_verifier(pools, reader, model, refined, args.hard_numbers,
                                      seed=args.seed + round_number - 2, track=track)  # fresh numbers each round
             out.print(f"round {round_number}: {result.examples:,} candidates ({result.whole_share:.0%} whole digits), "
                       f"best epoch {result.epochs}, held-out accuracy {result.valid_accuracy:.1%}")
         model = refined
-    export_tflite(model, args.out, quantize="float16")
+    export_tflite(model, args.out, quantize="dynamic")
     out.print(f"wrote {args.out} from {model} in {time.perf_counter() - started:.0f} s")
 
 

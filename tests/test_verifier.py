@@ -99,7 +99,7 @@ def test_trained_verifier_saves_loads_and_exports(pools, tmp_path):
     whole = verifier.whole_probabilities(segmentation, groups)
     assert whole.shape == (len(groups),) and ((whole >= 0) & (whole <= 1)).all()
 
-    export_tflite(result.model, tmp_path / "verifier.tflite", quantize="float16")
+    export_tflite(result.model, tmp_path / "verifier.tflite", quantize="dynamic")
     exported = load_verifier(tmp_path / "verifier.tflite").whole_probabilities(segmentation, groups)
     np.testing.assert_allclose(exported, whole, atol=0.02)
 
