@@ -168,7 +168,7 @@ class Classifier:
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Preprocessed batch (n, size, size, 1) -> calibrated probabilities (n, 10), averaged over the model's
-        views, never quite 1: a float16 model rounds near-certainty up to exactly 1, which no reading deserves."""
+        views, never quite 1: a quantized model rounds near-certainty up to exactly 1, which no reading deserves."""
         batch = np.asarray(batch, dtype=np.float32)
         views = VIEWS[: self.views]
         every_view = self.runner(np.concatenate([view(batch, *v) for v in views]))
