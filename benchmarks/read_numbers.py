@@ -13,9 +13,10 @@ of neighbours touches with probability 1/2 (at least one pair does). Condition "
 is then photographed (gray uneven paper with a shadow, defocus, low contrast, JPEG).
 "exact, true cuts": the same images with each digit cut out perfectly (what the classifier alone
 gets right). "misread flagged": share of misread numbers marked uncertain (number confidence below
-the threshold, or the line reader reading other digits); "right flagged": share of correctly read numbers marked uncertain. The baseline
-reads every connected piece of ink as one digit with the same classifier; "line reader alone" is
-the reading of `read`'s line reader by itself (it neither flags nor is timed apart).
+the threshold, or the line reader reading other digits); "right flagged": share of correctly read
+numbers marked uncertain. The baseline reads every connected piece of ink as one digit with the
+same classifier; "line reader alone" is the reading of `read`'s line reader by itself (it neither
+flags nor is timed apart).
 """
 
 from __future__ import annotations
@@ -101,20 +102,18 @@ class Score:
     seconds: list[float] = field(default_factory=list)
     flags: bool = True  # whether the reader marks numbers uncertain
 
-    def add(self, read: str, truth: str, true_cuts: str, uncertain: Optional[bool] = None,
+    def add(self, read: str, truth: str, true_cuts: str, uncertain: bool = False,
             seconds: Optional[float] = None) -> None:
-        """Count one number; `uncertain` and `seconds` are None for a reader that neither flags nor is timed."""
+        """Count one number (`seconds`: None for a reader not timed apart)."""
         self.numbers += 1
         self.exact += read == truth
-        if uncertain is not None:
-            self.misread_flagged += read != truth and uncertain
-            self.right_flagged += read == truth and uncertain
+        self.misread_flagged += read != truth and uncertain
+        self.right_flagged += read == truth and uncertain
         self.exact_true_cuts += true_cuts == truth
         self.digits += len(truth)
         self.digit_errors += min(len(truth), edit_distance(read, truth))
         if seconds is not None:
             self.seconds.append(seconds)
-        self.flags = self.flags and uncertain is not None
 
     def row(self) -> list[str]:
         misread = self.numbers - self.exact
@@ -134,7 +133,7 @@ def score_row(reader: NumberReader, pool: dict[int, list[np.ndarray]], lengths: 
     """`read`, its line reader alone (read runs it anyway) and the baseline on the same `numbers` composed
     numbers."""
     rng = np.random.default_rng(seed)
-    ours, line, baseline = Score(), Score(), Score()
+    ours, line, baseline = Score(), Score(flags=False), Score()
     for _ in track(range(numbers), f"{lengths[0]}-{lengths[1]} digits, touching {touching:.0%}"):
         labels = rng.integers(0, 10, int(rng.integers(lengths[0], lengths[1] + 1)))
         gray, masks = compose_number([pool[d][rng.integers(len(pool[d]))] for d in labels], touching, rng)
