@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from khmerdigit.reading.reader import SplitWeights, load_number_reader, read_number, score_candidates
+from khmerdigit.reading.reader import SplitWeights, digit_readings, load_number_reader, read_number, score_candidates
 from khmerdigit.reading.segment import Box, best_split, clean_ink, digit_crop, segment
 from tests.helpers import MARGIN, assert_boxes, compose, digit_image, run
 
@@ -161,7 +161,7 @@ class OneDigitMore:
 
     def read(self, clean):
         digits, probabilities = self.line_reader.read(clean)
-        return [*digits, digits[-1]], probabilities
+        return [*digits, digits[-1]], np.vstack([probabilities, probabilities[-1:]])
 
 
 def test_cut_search_does_not_follow_a_line_reader_counting_more_than_the_narrow_pieces(reader, cut_searches):
@@ -239,3 +239,15 @@ def test_an_isolated_digit_is_never_split(reader):
         images.append((f"{digit} font", render_font_digit(bundled_font(), digit, rng)))
     counts = {name: len(reader.read(image).digits) for name, image in images}
     assert {name: count for name, count in counts.items() if count != 1} == {}
+
+
+def test_a_digit_is_labelled_by_both_readers_with_the_classifiers_confidence():
+    box = Box(0, 0, 10, 10)
+    classifier = np.array([[0.05, 0.5, 0.4, *[0.05 / 7] * 7]])  # 1 rather than 2
+    line = np.array([[0.0, 0.05, 0.95, *[0.0] * 7]])  # sure of 2
+    alone, both = digit_readings(classifier, [box], 0.9)[0], digit_readings(classifier, [box], 0.9, line)[0]
+    assert alone.label == 1 and both.label == 2
+    assert both.confidence == pytest.approx(0.4) and both.uncertain  # the classifier's probability of 2
+    sure = np.array([[0.0, 0.9, 0.1, *[0.0] * 7]])
+    leaning = np.array([[0.0, 0.4, 0.6, *[0.0] * 7]])  # a line reader leaning the other way does not overrule it
+    assert digit_readings(sure, [box], 0.5, leaning)[0].label == 1

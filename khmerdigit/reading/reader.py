@@ -158,6 +158,7 @@ class NumberReading:
 
 WIDE_DIGIT_WIDTH = 1.6  # a piece up to this many digit heights wide may be one wide digit (៣, a long-tailed ៨)...
 LONE_DIGIT_WIDTH = 2.0  # ...and an image's only piece up to this wide, when the classifier is sure of it
+LINE_WEIGHT = 0.5  # the line reader's say in a digit's label (chosen on train/ and synthetic numbers)
 SINGLE_DIGIT_WIDTH = 1.25  # when every piece is this narrow, a line reader counting more digits is not followed
 HOLES_PER_DIGIT = 4  # a digit's ink encloses at most a few holes (៨ ៩ have loops); noise and texture have hundreds
 
@@ -225,7 +226,8 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
                  and probabilities.max() >= threshold)
     if not (narrow or counted or sure_lone):
         return None
-    return digit_readings(probabilities, [clean.image_box(blob) for blob in blobs], threshold)
+    return digit_readings(probabilities, [clean.image_box(blob) for blob in blobs], threshold,
+                          line[1] if count == len(blobs) else None)
 
 
 def read_by_cuts(segmentation: Segmentation, classifier: Classifier, verifier: Verifier, threshold: float,
@@ -237,16 +239,25 @@ def read_by_cuts(segmentation: Segmentation, classifier: Classifier, verifier: V
         return []
     candidates = score_candidates(segmentation, groups, classifier, verifier)
     chain = candidates.best_split_for(weights, line[0]) if line and line[0] else None
+    line_probabilities = line[1] if chain is not None else None
     if chain is None:
         chain = candidates.best_split(weights)
     boxes = [segmentation.box(*candidates.groups[index]) for index in chain]
-    return digit_readings(candidates.probabilities[chain], boxes, threshold)
+    return digit_readings(candidates.probabilities[chain], boxes, threshold, line_probabilities)
 
 
-def digit_readings(probabilities: np.ndarray, boxes: list[Box], threshold: float) -> list[DigitReading]:
-    """One digit for each row of classifier probabilities: its most likely label, with that confidence."""
-    return [DigitReading(int(row.argmax()), float(row.max()), box, float(row.max()) < threshold)
-            for row, box in zip(probabilities, boxes)]
+def digit_readings(probabilities: np.ndarray, boxes: list[Box], threshold: float,
+                   line_probabilities: Optional[np.ndarray] = None) -> list[DigitReading]:
+    """One digit for each row of classifier probabilities: its most likely label, with the classifier's
+    probability of it as its confidence. Given the line reader's probabilities for the same digits (it
+    read as many), the label is the one most likely to both: the classifier's probability times the
+    line reader's to the power LINE_WEIGHT. The confidence stays the classifier's, so a label the line
+    reader chose against the classifier is uncertain."""
+    combined = probabilities if line_probabilities is None else probabilities * line_probabilities**LINE_WEIGHT
+    labels = combined.argmax(axis=1)
+    confidences = probabilities[np.arange(len(labels)), labels]
+    return [DigitReading(int(label), float(confidence), box, float(confidence) < threshold)
+            for label, confidence, box in zip(labels, confidences, boxes)]
 
 
 @dataclass
