@@ -166,6 +166,7 @@ def main() -> None:
              "synthetic": stroke_digits(50, np.random.default_rng([args.seed, 1]))}
     as_written: Condition = lambda gray, rng: gray  # noqa: E731
     rows = []
+    number_sets = 0  # each set of numbers has its own seed (the same as before the line reader had rows)
     for source, pool in pools.items():
         for lengths in ((4, 4), (2, 10)):
             for spacing, touching in {"clean": 0.0, "touching pairs": 0.5}.items():
@@ -173,7 +174,8 @@ def main() -> None:
                 if source != "synthetic" and lengths == (4, 4):
                     conditions["photo"] = photographed
                 for condition_name, condition in conditions.items():
-                    seed = [args.seed, len(rows)]
+                    seed = [args.seed, 2 * number_sets]
+                    number_sets += 1
                     scores = score_row(reader, pool, lengths, touching, condition, args.numbers, seed)
                     length = f"{lengths[0]}" if lengths[0] == lengths[1] else f"{lengths[0]}-{lengths[1]}"
                     for name, result in scores.items():
