@@ -98,7 +98,8 @@ def export(
                                 metavar="FILE"),
     export_format: ExportFormat = typer.Option("tflite", "--format", help="Only LiteRT (.tflite) for now."),
     quantize: Quantization = typer.Option(defaults.QUANTIZE, "--quantize",
-                                          help="Weights as float32 (none), float16, int8 with float activations (dynamic), or int8 throughout (calibrated on --data)."),
+                                          help="Weights as float32 (none), float16, int8 with float activations (dynamic), "
+                                               "or int8 throughout (calibrated on --data)."),
     data: Path = typer.Option(defaults.PREPARED_DIR, help="Prepared dataset whose train split calibrates int8.",
                               metavar="FOLDER"),
 ) -> None:
