@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from khmerdigit.reading.line_reader import LineReading
 from khmerdigit.reading.reader import SplitWeights, digit_readings, load_number_reader, read_number, score_candidates
 from khmerdigit.reading.segment import Box, best_split, clean_ink, digit_crop, segment
 from tests.helpers import MARGIN, assert_boxes, compose, digit_image, run
@@ -161,7 +162,7 @@ class OneDigitMore:
 
     def read(self, clean):
         digits, probabilities = self.line_reader.read(clean)
-        return [*digits, digits[-1]], np.vstack([probabilities, probabilities[-1:]])
+        return LineReading([*digits, digits[-1]], np.vstack([probabilities, probabilities[-1:]]))
 
 
 def test_cut_search_does_not_follow_a_line_reader_counting_more_than_the_narrow_pieces(reader, cut_searches):
@@ -201,8 +202,8 @@ def test_cli_json_debug_image_strict_and_bad_files(tmp_path):
     records = json.loads(result.stdout)
     assert records[1]["error"] and "broken.png" in result.stderr
     number = records[0]
-    assert set(number) == {"file", "khmer", "arabic", "confidence", "uncertain", "threshold", "line_reader", "image_size",
-                           "digits"}
+    assert set(number) == {"file", "khmer", "arabic", "confidence", "uncertain", "threshold", "line_reader",
+                           "image_size", "digits"}
     assert number["arabic"] == "608" and number["khmer"] == "៦០៨" and number["uncertain"] is False
     assert number["confidence"] == pytest.approx(np.prod([d["confidence"] for d in number["digits"]]), abs=1e-5)
     assert number["image_size"] == [gray.shape[1], gray.shape[0]]

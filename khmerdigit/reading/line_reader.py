@@ -12,7 +12,7 @@ here: worker processes import this module.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 from PIL import Image
@@ -60,6 +60,13 @@ def best_path(probabilities: np.ndarray) -> tuple[list[int], np.ndarray]:
     return digits, shares / np.maximum(shares.sum(axis=1, keepdims=True), 1e-9)
 
 
+class LineReading(NamedTuple):
+    """What the line reader reads: the digits, and for each its probabilities of the ten digits."""
+
+    digits: list[int]
+    probabilities: np.ndarray
+
+
 class LineReader:
     """A line-reader model (.keras or .tflite, with its metadata)."""
 
@@ -68,10 +75,9 @@ class LineReader:
         self.metadata = checked_metadata(self.path, LINE)
         self.runner = model_runner(self.path)
 
-    def read(self, clean: CleanInk) -> tuple[list[int], np.ndarray]:
-        """The digits of the number's cleaned ink as the line reader reads them, and for each its
-        probabilities of the ten digits (see `best_path`)."""
-        return best_path(self.runner(line_image(clean)[None, ..., None])[0])
+    def read(self, clean: CleanInk) -> LineReading:
+        """The digits of the number's cleaned ink as the line reader reads them (see `best_path`)."""
+        return LineReading(*best_path(self.runner(line_image(clean)[None, ..., None])[0]))
 
 
 def load_line_reader(path: Optional[Path] = None) -> LineReader:

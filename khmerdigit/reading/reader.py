@@ -24,7 +24,7 @@ from scipy import ndimage
 
 from khmerdigit import KHMER_GLYPHS, defaults
 from khmerdigit.fileio import display_path
-from khmerdigit.reading.line_reader import LineReader
+from khmerdigit.reading.line_reader import LineReader, LineReading
 from khmerdigit.reading.segment import (
     Box,
     CleanInk,
@@ -179,13 +179,13 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
     line = line_reader.read(clean) if line_reader is not None else None
     digits = read_pieces(clean, classifier, threshold, line)
     unsure = (digits is not None and len(digits) > 1 and product(digits) < threshold
-              and (line is None or [digit.label for digit in digits] != line[0]))  # the line reader agreeing: sure
+              and (line is None or [digit.label for digit in digits] != line.digits))  # the line reader agreeing: sure
     if digits is None or unsure:  # cuts may find digits the pieces hide
         by_cuts = read_by_cuts(segment(gray, clean), classifier, verifier, threshold, weights,
-                               None if line is not None and overcounts(clean, line[0]) else line)
+                               None if line is not None and overcounts(clean, line.digits) else line)
         if digits is None or product(by_cuts) > product(digits):
             digits = by_cuts
-    line_reading = "".join(str(label) for label in line[0]) if line is not None else None
+    line_reading = "".join(str(label) for label in line.digits) if line is not None else None
     return NumberReading(name, tuple(digits), threshold, size, line_reading)
 
 
@@ -209,13 +209,13 @@ def looks_like_writing(clean: CleanInk) -> bool:
 
 
 def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
-                line: Optional[tuple[list[int], np.ndarray]]) -> Optional[list[DigitReading]]:
+                line: Optional[LineReading]) -> Optional[list[DigitReading]]:
     """Each separate piece of ink (`CleanInk.blobs`) as one digit, classified in one batch. None (search
     cuts instead) when the line reader counts fewer digits than pieces (a digit's strokes may lie
     apart), or when a piece is wide enough to hold two digits and neither the line reader's count nor,
     for a lone piece, the classifier says it is one. A lone piece accepted here is never split."""
     blobs = clean.blobs
-    count = len(line[0]) if line is not None else None
+    count = len(line.digits) if line is not None else None
     if count is not None and count < len(blobs):
         return None
     crops = np.stack([preprocess(digit_crop(clean.upright, blob), classifier.config) for blob in blobs])
@@ -227,19 +227,19 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
     if not (narrow or counted or sure_lone):
         return None
     return digit_readings(probabilities, [clean.image_box(blob) for blob in blobs], threshold,
-                          line[1] if count == len(blobs) else None)
+                          line.probabilities if count == len(blobs) else None)
 
 
 def read_by_cuts(segmentation: Segmentation, classifier: Classifier, verifier: Verifier, threshold: float,
-                 weights: SplitWeights, line: Optional[tuple[list[int], np.ndarray]]) -> list[DigitReading]:
+                 weights: SplitWeights, line: Optional[LineReading]) -> list[DigitReading]:
     """The digits of the best split of the number's cuts; with the line reader's reading (`line`), a split
     into as many digits as it reads (unless none has that many)."""
     groups = segmentation.groups()
     if not groups:
         return []
     candidates = score_candidates(segmentation, groups, classifier, verifier)
-    chain = candidates.best_split_for(weights, line[0]) if line and line[0] else None
-    line_probabilities = line[1] if chain is not None else None
+    chain = candidates.best_split_for(weights, line.digits) if line is not None and line.digits else None
+    line_probabilities = line.probabilities if chain is not None else None
     if chain is None:
         chain = candidates.best_split(weights)
     boxes = [segmentation.box(*candidates.groups[index]) for index in chain]
