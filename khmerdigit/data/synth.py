@@ -21,7 +21,7 @@ from khmerdigit.runtime.preprocess import PreprocessConfig, preprocess
 RENDER_SIDE = 96  # fonts are drawn on a canvas this large before distortion
 FONT_SHARE = 0.5  # share of samples drawn from fonts when fonts are available
 PREVIEW_COLUMNS = 16
-PREVIEW_POOL = 4 * PREVIEW_COLUMNS  # samples per digit the preview chooses its tiles from
+PREVIEW_POOL = 8 * PREVIEW_COLUMNS  # samples per digit the preview chooses its tiles from (every style among them)
 TILE = 48  # preview tile side (the preprocessed image)
 TILE_W, CAPTION_H, HEADER_W, TITLE_H = 72, 14, 96, 24
 FONT_COLOUR, STROKE_COLOUR = (170, 30, 30), (20, 70, 180)
