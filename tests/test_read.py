@@ -64,7 +64,7 @@ def test_touching_pair_is_split(reader, pair):
     assert sum(right) >= 3, right  # a stroke lifted off a digit that touches its neighbour may go astray
 
 
-def test_digits_are_cut_out_upright():
+def test_a_slanted_number_is_cut_upright_and_each_digit_classified_as_written(reader):
     gray, _ = compose([7, 4, 0], [14, 14])
     ink = 1.0 - gray
     height = ink.shape[0]
@@ -72,17 +72,21 @@ def test_digits_are_cut_out_upright():
     slanted = np.zeros((height, ink.shape[1] + shifts.max()), np.float32)
     for row, shift in enumerate(shifts):
         slanted[row, shift : shift + ink.shape[1]] = ink[row]
+    upright, leaning = reader.read(gray), reader.read(1.0 - slanted)
+    assert upright.arabic == leaning.arabic == "740"
+    assert leaning.digits[0].box.width >= upright.digits[0].box.width + 5  # boxes are in the image's frame
+    clean = clean_ink(1.0 - slanted)
+    as_written = np.flatnonzero((1.0 - digit_crop(clean.ink, clean.image_mask(clean.blobs[0])) > 0.25).any(axis=0))
+    assert np.ptp(as_written) + 1 >= leaning.digits[0].box.width - 2  # the classifier sees the ៧ as written
 
-    def first_digit(gray):
-        clean = clean_ink(gray)
-        blob = clean.blobs[0]
-        ink_columns = np.flatnonzero((1.0 - digit_crop(clean.upright, blob) > 0.25).any(axis=0))
-        return clean.image_box(blob).width, np.ptp(ink_columns) + 1
 
-    upright_box, upright_crop = first_digit(gray)
-    slanted_box, slanted_crop = first_digit(1.0 - slanted)
-    assert slanted_box >= upright_box + 5  # the slanted ៧ is wider in the image...
-    assert abs(slanted_crop - upright_crop) <= 2  # ...but the classifier gets it upright
+def test_the_digit_height_of_a_broken_digit_is_not_a_pieces_height():
+    mask = np.zeros((40, 90), bool)
+    for col in range(10, 88):  # a long, gently rising stroke (not a ruling line), lifted off...
+        row = round(12 - 10 * (col - 10) / 78)
+        mask[row : row + 2, col] = True
+    mask[8:38, 4:8] = mask[34:38, 4:20] = True  # ...the digit's body below it
+    assert clean_ink(1.0 - mask.astype(np.float32)).digit_height >= 0.5 * 36
 
 
 def test_specks_and_dots_are_ignored(reader):
@@ -97,6 +101,15 @@ def test_ruling_lines_are_removed(reader):
     gray[boxes[0].bottom + 1, :] = 0.3  # a line under the digits
     gray[MARGIN // 2 : MARGIN // 2 + 2, :] = 0.5  # a thicker, fainter one above them
     assert_boxes(boxes_read(reader, gray), boxes)
+
+
+def test_squared_paper_is_removed(reader):
+    gray, boxes = compose([2, 9, 5], [14, 14])
+    for col in (boxes[0].left - 5, (boxes[0].right + boxes[1].left) // 2, boxes[2].right + 4):
+        gray[:, col] = 0.4  # vertical lines from edge to edge, one between two digits
+    gray[boxes[0].bottom + 1, :] = 0.4
+    assert_boxes(boxes_read(reader, gray), boxes)
+    assert reader.read(gray).arabic == "295"
 
 
 def test_blank_paper_and_noise_have_no_digits(reader):

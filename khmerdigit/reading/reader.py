@@ -33,6 +33,7 @@ from khmerdigit.reading.segment import (
     best_split_of_length,
     clean_ink,
     digit_crop,
+    mask_box,
     segment,
 )
 from khmerdigit.reading.verifier import Verifier
@@ -218,7 +219,8 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
     count = len(line.digits) if line is not None else None
     if count is not None and count < len(blobs):
         return None
-    crops = np.stack([preprocess(digit_crop(clean.upright, blob), classifier.config) for blob in blobs])
+    masks = [clean.image_mask(blob) for blob in blobs]
+    crops = np.stack([preprocess(digit_crop(clean.ink, mask), classifier.config) for mask in masks])
     probabilities = classifier.probabilities(crops)
     narrow = all(clean.holds_one_digit(blob) for blob in blobs)
     counted = count == len(blobs) and all(clean.holds_one_digit(blob, WIDE_DIGIT_WIDTH) for blob in blobs)
@@ -226,7 +228,7 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
                  and probabilities.max() >= threshold)
     if not (narrow or counted or sure_lone):
         return None
-    return digit_readings(probabilities, [clean.image_box(blob) for blob in blobs], threshold,
+    return digit_readings(probabilities, [mask_box(mask) for mask in masks], threshold,
                           line.probabilities if count == len(blobs) else None)
 
 

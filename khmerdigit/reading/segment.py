@@ -23,9 +23,11 @@ from khmerdigit.runtime.preprocess import INK_THRESHOLD, ink_map
 from khmerdigit.runtime.registry import CONTEXT_WIDTH
 
 LINE_TILTS = np.tan(np.deg2rad(np.arange(-2.0, 2.01, 0.5)))  # ruling lines may be this tilted
+COLUMN_LINE = 0.95  # a vertical line is ruling (squared paper) when it runs through this share of the image height
 SLANTS = np.arange(-0.5, 0.501, 0.05)  # horizontal shift per row tried when deslanting
 SPECK_SIZE = 0.3  # components smaller than this share of the digit height are dots or specks...
 ATTACH_DISTANCE = 0.12  # ...and are kept only when this close to a larger component
+LOWEST_HEIGHT = 0.5  # a digit is at least this share of the whole line's ink height
 CUT_ROWS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)  # cuts pass through low points of these rows of the ink
 DIAGONAL_COST = 0.02  # a cut prefers going straight down
 NARROWEST, WIDEST = 0.35, 1.3  # digits are this narrow to this wide (share of the digit height); ៣ may be wider
@@ -117,10 +119,17 @@ def row_shifts(height: int, slope: float) -> np.ndarray:
 
 
 def remove_ruling(ink: np.ndarray) -> np.ndarray:
-    """Erase long, thin, nearly horizontal lines, keeping the strokes that cross them."""
+    """Erase long, thin, nearly horizontal lines (ruled paper) and nearly vertical lines crossing the whole
+    image (squared paper), keeping the strokes that cross them."""
+    height, width = ink.shape
+    ink = erase_lines(ink, max(0.5 * width, min(1.2 * height, 0.9 * width)))
+    return erase_lines(ink.T, COLUMN_LINE * height).T
+
+
+def erase_lines(ink: np.ndarray, length: float) -> np.ndarray:
+    """Erase thin, nearly horizontal lines at least `length` pixels long, keeping the strokes that cross them."""
     mask = ink > INK_THRESHOLD
     height, width = mask.shape
-    length = max(0.5 * width, min(1.2 * height, 0.9 * width))
     grown = ndimage.binary_dilation(mask, np.ones((3, 1), bool))  # tolerates the steps of a tilted line
     lines = np.zeros_like(mask)
     for tilt in LINE_TILTS:  # straighten each tilt by shifting columns, then find long horizontal runs
@@ -138,13 +147,15 @@ def remove_ruling(ink: np.ndarray) -> np.ndarray:
 
 def line_height(mask: np.ndarray, guess: float) -> float:
     """Typical digit height: the median height of the ink within a window of about one digit's width
-    (robust to touching digits and to an uneven baseline, unlike whole components' heights)."""
+    (robust to touching digits and to an uneven baseline, unlike whole components' heights), and at least
+    LOWEST_HEIGHT of the whole line's ink height (a digit broken into short pieces makes a short guess)."""
     has_ink = mask.any(axis=0)
     tops = np.where(has_ink, mask.argmax(axis=0), mask.shape[0])
     bottoms = np.where(has_ink, mask.shape[0] - 1 - mask[::-1].argmax(axis=0), -1)
     window = max(1, round(0.6 * guess))
     extent = ndimage.maximum_filter1d(bottoms, window) - ndimage.minimum_filter1d(tops, window) + 1
-    return float(np.median(extent[has_ink]))
+    ink_rows = np.flatnonzero(mask.any(axis=1))
+    return max(float(np.median(extent[has_ink])), LOWEST_HEIGHT * (ink_rows[-1] - ink_rows[0] + 1))
 
 
 def estimate_slant(mask: np.ndarray) -> float:
@@ -251,11 +262,8 @@ class Segmentation:
         return shear_rows(self.ink, self.shifts)
 
     def crop(self, a: int, b: int) -> np.ndarray:
-        """The ink between cuts a and b alone, deslanted, as the classifier sees a digit (see `digit_crop`)."""
-        inside = self.pixels(a, b)
-        mask = np.zeros(self.upright.shape, bool)
-        mask[self.rows[inside], self.cols[inside]] = True
-        return digit_crop(self.upright, mask)
+        """The ink between cuts a and b alone, as written (not deslanted), as the classifier sees a digit."""
+        return digit_crop(self.ink, self.mask(a, b))
 
     def context(self, a: int, b: int, size: int) -> np.ndarray:
         """What the whole-digit verifier sees of the ink between cuts a and b: a square CONTEXT_WIDTH digit
@@ -368,12 +376,12 @@ class CleanInk:
     mask: np.ndarray  # the kept ink pixels (specks far from the digits dropped), upright
     digit_height: float
 
-    def image_box(self, mask: np.ndarray) -> Box:
-        """Bounding box, in image pixels, of an upright mask."""
+    def image_mask(self, mask: np.ndarray) -> np.ndarray:
+        """An upright mask in the image's own frame."""
         rows, cols = np.nonzero(mask)
         frame = np.zeros(self.ink.shape, bool)
         frame[rows, cols - self.shifts[rows]] = True
-        return mask_box(frame)
+        return frame
 
     @cached_property
     def blobs(self) -> list[np.ndarray]:
