@@ -17,6 +17,10 @@ the threshold, or the line reader reading other digits); "right flagged": share 
 numbers marked uncertain. The baseline reads every connected piece of ink as one digit with the
 same classifier; "line reader alone" is the reading of `read`'s line reader by itself (it neither
 flags nor is timed apart).
+
+A second table reads each single `valid/` digit image with `read`, as it is and under simulated
+capture conditions (`khmerdigit.data.augment.PERTURBATIONS`): the share read as exactly one digit,
+the share read right, and how many misread images were flagged.
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ from scipy import ndimage
 
 from khmerdigit import defaults, percent
 from khmerdigit.cli.console import print_wide, simple_table, track
+from khmerdigit.data.augment import PERTURBATIONS
 from khmerdigit.data.compose import compose_number, split_digits, stroke_digits
+from khmerdigit.data.dataset import labelled_files
 from khmerdigit.reading.reader import NumberReader, load_number_reader
-from khmerdigit.reading.segment import digit_crop, segment, shear_rows
+from khmerdigit.reading.segment import clean_ink, digit_crop
 from khmerdigit.runtime.classifier import Classifier
-from khmerdigit.runtime.preprocess import INK_THRESHOLD, ink_map, preprocess, remove_specks
+from khmerdigit.runtime.preprocess import INK_THRESHOLD, as_gray, ink_map, preprocess, remove_specks
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -54,9 +60,8 @@ def edit_distance(a: str, b: str) -> int:
 
 def read_with_true_cuts(gray: np.ndarray, masks: list[np.ndarray], classifier: Classifier) -> str:
     """The number as read if every digit were cut out perfectly (cropped as `read` crops digits)."""
-    segmentation = segment(gray)
-    crops = [preprocess(digit_crop(segmentation.upright, shear_rows(mask, segmentation.shifts)), classifier.config)
-             for mask in masks]
+    ink = clean_ink(gray).ink
+    crops = [preprocess(digit_crop(ink, mask), classifier.config) for mask in masks]
     return "".join(str(label) for label in classifier.probabilities(np.stack(crops)).argmax(axis=1))
 
 
@@ -152,6 +157,29 @@ def score_row(reader: NumberReader, pool: dict[int, list[np.ndarray]], lengths: 
     return {"read": ours, "line reader alone": line, "baseline": baseline}
 
 
+SINGLE_CONDITIONS = ("photo", "photo, shadow", "screen", "screenshot", "scan", "ruled paper", "squared paper",
+                     "rotate +20°")
+
+
+def single_digit_rows(reader: NumberReader, multiwriter: Path, seed: int) -> list[list[str]]:
+    """`read` on each single `valid/` digit image, as it is and under capture conditions."""
+    samples = labelled_files(multiwriter, "valid").samples
+    grays = [as_gray(sample.path) for sample in samples]
+    rows = []
+    for name in ("as written", *SINGLE_CONDITIONS):
+        rng = np.random.default_rng([seed, 99])
+        one = right = misread_flagged = 0
+        for sample, gray in zip(track(samples, f"single digits, {name}"), grays):
+            reading = reader.read(gray if name == "as written" else PERTURBATIONS[name](gray, rng))
+            one += len(reading.digits) == 1
+            right += reading.arabic == str(sample.label)
+            misread_flagged += reading.arabic != str(sample.label) and reading.uncertain
+        misread = len(samples) - right
+        rows.append([name, str(len(samples)), percent(one / len(samples)), percent(right / len(samples)),
+                     f"{misread_flagged} of {misread}"])
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--multiwriter", type=Path, default=Path("../shared/data/khmer-digits-multiwriter"))
@@ -185,6 +213,9 @@ def main() -> None:
     touching_reader = "cuts only" if reader.line_reader is None else f"cuts and {reader.line_reader.path.name}"
     print_wide(simple_table(f"Reading whole numbers with {reader.classifier.path.name} (touching digits: "
                             f"{touching_reader}; seed {args.seed})", header, rows))
+    print_wide(simple_table(f"Reading single multi-writer valid/ digits with read (seed {args.seed})",
+                            ["condition", "images", "read as one digit", "read right", "misread flagged"],
+                            single_digit_rows(reader, args.multiwriter, args.seed)))
 
 
 if __name__ == "__main__":
