@@ -44,7 +44,7 @@ from khmerdigit.data.dataset import labelled_files
 from khmerdigit.reading.reader import NumberReader, load_number_reader
 from khmerdigit.reading.segment import clean_ink, digit_crop
 from khmerdigit.runtime.classifier import Classifier
-from khmerdigit.runtime.preprocess import INK_THRESHOLD, as_gray, ink_map, preprocess, remove_specks
+from khmerdigit.runtime.preprocess import INK_THRESHOLD, as_gray, ink_map, preprocess, preprocess_ink, remove_specks
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -61,7 +61,7 @@ def edit_distance(a: str, b: str) -> int:
 def read_with_true_cuts(gray: np.ndarray, masks: list[np.ndarray], classifier: Classifier) -> str:
     """The number as read if every digit were cut out perfectly (cropped as `read` crops digits)."""
     ink = clean_ink(gray).ink
-    crops = [preprocess(digit_crop(ink, mask), classifier.config) for mask in masks]
+    crops = [preprocess_ink(digit_crop(ink, mask), classifier.config) for mask in masks]
     return "".join(str(label) for label in classifier.probabilities(np.stack(crops)).argmax(axis=1))
 
 

@@ -9,8 +9,9 @@ classifier, and the whole-digit verifier (`khmerdigit.reading.verifier`) judges 
 whole digit. The split is the one whose digits are most likely whole, most confidently classified
 and most digit-like in shape, with as many digits as the line reader counts when one has that many
 (unless it counts more digits than there are pieces of ink, each narrow enough to be one digit).
-Labels and confidences come from the classifier alone: multiplying in the line reader's
-probabilities read unseen writers' numbers worse and made wrong readings look sure.
+Confidences come from the classifier alone; a digit's label also weighs the line reader's
+probabilities, at the power `LINE_WEIGHT`, when it reads as many digits (at full weight they read
+unseen writers' numbers worse, and as confidences they made wrong readings look sure).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from khmerdigit.reading.segment import (
 )
 from khmerdigit.reading.verifier import Verifier
 from khmerdigit.runtime.classifier import Classifier
-from khmerdigit.runtime.preprocess import ImageSource, as_gray, preprocess
+from khmerdigit.runtime.preprocess import ImageSource, as_gray, preprocess_ink
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class Candidates:
 def score_candidates(segmentation: Segmentation, groups: list[tuple[int, int]], classifier: Classifier,
                      verifier: Verifier) -> Candidates:
     """Classify every candidate digit (a, b) in `groups` (with the one shared `preprocess`) and ask the verifier about it."""
-    crops = np.stack([preprocess(segmentation.crop(a, b), classifier.config) for a, b in groups])
+    crops = np.stack([preprocess_ink(segmentation.crop(a, b), classifier.config) for a, b in groups])
     return Candidates(segmentation, groups, classifier.probabilities(crops),
                       verifier.whole_probabilities(segmentation, groups),
                       np.array([segmentation.shape_score(a, b) for a, b in groups]))
@@ -220,7 +221,7 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
     if count is not None and count < len(blobs):
         return None
     masks = [clean.image_mask(blob) for blob in blobs]
-    crops = np.stack([preprocess(digit_crop(clean.ink, mask), classifier.config) for mask in masks])
+    crops = np.stack([preprocess_ink(digit_crop(clean.ink, mask), classifier.config) for mask in masks])
     probabilities = classifier.probabilities(crops)
     narrow = all(clean.holds_one_digit(blob) for blob in blobs)
     counted = count == len(blobs) and all(clean.holds_one_digit(blob, WIDE_DIGIT_WIDTH) for blob in blobs)

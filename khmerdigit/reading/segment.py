@@ -206,11 +206,11 @@ def soft_ink(ink: np.ndarray, mask: np.ndarray, box: Box) -> np.ndarray:
 
 
 def digit_crop(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The ink of one digit's pixels (`mask`) alone, as dark ink on white, on a square with a margin."""
+    """The ink of one digit's pixels (`mask`) alone (1 = ink), on a square with a margin: for `preprocess_ink`."""
     box = mask_box(mask)
     side = round(max(box.width, box.height) * 1.25) + 2
     top, left = (side - box.height) // 2, (side - box.width) // 2
-    return 1.0 - np.pad(soft_ink(ink, mask, box), ((top, side - box.height - top), (left, side - box.width - left)))
+    return np.pad(soft_ink(ink, mask, box), ((top, side - box.height - top), (left, side - box.width - left)))
 
 
 @dataclass
@@ -262,7 +262,7 @@ class Segmentation:
         return shear_rows(self.ink, self.shifts)
 
     def crop(self, a: int, b: int) -> np.ndarray:
-        """The ink between cuts a and b alone, as written (not deslanted), as the classifier sees a digit."""
+        """The ink between cuts a and b alone, as written (not deslanted): see `digit_crop`."""
         return digit_crop(self.ink, self.mask(a, b))
 
     def context(self, a: int, b: int, size: int) -> np.ndarray:

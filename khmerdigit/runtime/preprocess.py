@@ -221,6 +221,12 @@ def digit_ink(gray: np.ndarray) -> np.ndarray:
     return remove_specks(ink_map(gray))
 
 
+def preprocess_ink(ink: np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
+    """An ink map (1 = ink, as `ink_map` makes it, e.g. one digit cut out of a number) -> what `preprocess`
+    makes of an image with that ink (its ink is not mapped a second time)."""
+    return preprocess(1.0 - ink, config, ink=remove_specks(ink))
+
+
 def preprocess(source: ImageSource, config: PreprocessConfig = PreprocessConfig(),
                ink: Optional[np.ndarray] = None) -> np.ndarray:
     """Any image -> float32 array (size, size, 1) in 0..1 with bright ink on black. `ink`: the image's
