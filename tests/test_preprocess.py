@@ -3,8 +3,9 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from scipy import ndimage
 
-from khmerdigit.runtime.preprocess import BadImageError, PreprocessConfig, open_image, preprocess
+from khmerdigit.runtime.preprocess import BadImageError, PreprocessConfig, ink_map, open_image, preprocess, preprocess_ink
 from tests.helpers import digit_image
 
 CONFIG = PreprocessConfig(size=32)
@@ -30,6 +31,12 @@ def test_low_contrast_grey_paper_matches():
     image = digit_image(7)
     faded = Image.eval(image, lambda v: 110 + v * 100 // 255)  # grey ink on grey paper
     assert close(preprocess(image, CONFIG), preprocess(faded, CONFIG), 0.05)
+
+
+def test_an_ink_map_is_preprocessed_as_its_image_is():
+    gray = np.asarray(digit_image(6), np.float32) / 255.0
+    faint = 1.0 - 0.4 * ndimage.gaussian_filter(1.0 - gray, 1.0)  # soft, faint strokes (a screen's anti-aliasing)
+    assert np.abs(preprocess_ink(ink_map(faint), CONFIG) - preprocess(faint, CONFIG)).max() < 1e-5
 
 
 def test_rgba_transparent_canvas_is_composited_on_white():
