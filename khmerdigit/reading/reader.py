@@ -218,6 +218,8 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
     for a lone piece, the classifier says it is one. A lone piece accepted here is never split."""
     blobs = clean.blobs
     count = len(line.digits) if line is not None else None
+    if count == 1 and len(blobs) > 1 and clean.holds_one_digit(clean.mask, LONE_DIGIT_WIDTH):
+        blobs = [clean.mask]  # the line reader sees one digit, and all the ink fits in one: its pieces are one
     if count is not None and count < len(blobs):
         return None
     masks = [clean.image_mask(blob) for blob in blobs]
@@ -226,7 +228,8 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
     narrow = all(clean.holds_one_digit(blob) for blob in blobs)
     counted = count == len(blobs) and all(clean.holds_one_digit(blob, WIDE_DIGIT_WIDTH) for blob in blobs)
     sure_lone = (len(blobs) == 1 and clean.holds_one_digit(blobs[0], LONE_DIGIT_WIDTH)
-                 and probabilities.max() >= threshold)
+                 and probabilities.max() >= threshold
+                 and (count is None or count <= 1 or clean.holds_one_digit(blobs[0], SINGLE_DIGIT_WIDTH)))
     if not (narrow or counted or sure_lone):
         return None
     return digit_readings(probabilities, [mask_box(mask) for mask in masks], threshold,
