@@ -167,6 +167,15 @@ def test_cuts_are_searched_for_an_unsure_reading_unless_the_line_reader_reads_it
     assert cut_searches == [None]
 
 
+def test_a_lone_wide_piece_the_line_reader_reads_as_two_digits_is_cut_however_sure_the_classifier(reader):
+    gray, boxes = compose([4, 1], [None])
+    assert reader.line_reader.read(clean_ink(gray)).digits == [4, 1]
+    always_sure = 0.0  # the classifier is as sure of two touching digits as of one
+    reading = read_number(gray, reader.classifier, reader.verifier, always_sure, line_reader=reader.line_reader)
+    assert reading.arabic == "41"
+    assert_boxes([digit.box for digit in reading.digits], boxes, tolerance=3)
+
+
 class OneDigitMore:
     """The bundled line reader, reading one more digit than it does (as it may for a stranger's wide digit)."""
 
