@@ -256,11 +256,6 @@ class Segmentation:
         """All the number's ink pixels (specks and ruling removed) in the image's own frame."""
         return self.mask(0, self.count - 1)
 
-    @cached_property
-    def upright(self) -> np.ndarray:
-        """The cleaned ink, deslanted (the frame of `rows` and `cols`)."""
-        return shear_rows(self.ink, self.shifts)
-
     def crop(self, a: int, b: int) -> np.ndarray:
         """The ink between cuts a and b alone, as written (not deslanted): see `digit_crop`."""
         return digit_crop(self.ink, self.mask(a, b))
