@@ -212,10 +212,11 @@ def looks_like_writing(clean: CleanInk) -> bool:
 
 def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
                 line: Optional[LineReading]) -> Optional[list[DigitReading]]:
-    """Each separate piece of ink (`CleanInk.blobs`) as one digit, classified in one batch. None (search
-    cuts instead) when the line reader counts fewer digits than pieces (a digit's strokes may lie
-    apart), or when a piece is wide enough to hold two digits and neither the line reader's count nor,
-    for a lone piece, the classifier says it is one. A lone piece accepted here is never split."""
+    """Each separate piece of ink (`CleanInk.blobs`) as one digit, classified in one batch; all the pieces
+    as one digit when the line reader reads one and they fit in one. None (search cuts instead) when the
+    line reader counts fewer digits than pieces (a digit's strokes may lie apart), or when a piece is
+    wide enough to hold two digits and neither the line reader's count nor, for a lone piece it does
+    not read as several digits, the classifier says it is one. A lone piece accepted here is never split."""
     blobs = clean.blobs
     count = len(line.digits) if line is not None else None
     if count == 1 and len(blobs) > 1 and clean.holds_one_digit(clean.mask, LONE_DIGIT_WIDTH):
