@@ -92,7 +92,7 @@ class Candidates:
 
 def score_candidates(segmentation: Segmentation, groups: list[tuple[int, int]], classifier: Classifier,
                      verifier: Verifier) -> Candidates:
-    """Classify every candidate digit (a, b) in `groups` (with the one shared `preprocess`) and ask the verifier about it."""
+    """Classify every candidate digit (a, b) in `groups` (through the shared `preprocess_ink`) and ask the verifier."""
     crops = np.stack([preprocess_ink(segmentation.crop(a, b), classifier.config) for a, b in groups])
     return Candidates(segmentation, groups, classifier.probabilities(crops),
                       verifier.whole_probabilities(segmentation, groups),
@@ -230,7 +230,7 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
     counted = count == len(blobs) and all(clean.holds_one_digit(blob, WIDE_DIGIT_WIDTH) for blob in blobs)
     sure_lone = (len(blobs) == 1 and clean.holds_one_digit(blobs[0], LONE_DIGIT_WIDTH)
                  and probabilities.max() >= threshold
-                 and (count is None or count <= 1 or clean.holds_one_digit(blobs[0], SINGLE_DIGIT_WIDTH)))
+                 and (line is None or count <= 1 or overcounts(clean, line.digits)))
     if not (narrow or counted or sure_lone):
         return None
     return digit_readings(probabilities, [mask_box(mask) for mask in masks], threshold,

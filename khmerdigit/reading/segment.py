@@ -373,10 +373,7 @@ class CleanInk:
 
     def image_mask(self, mask: np.ndarray) -> np.ndarray:
         """An upright mask in the image's own frame."""
-        rows, cols = np.nonzero(mask)
-        frame = np.zeros(self.ink.shape, bool)
-        frame[rows, cols - self.shifts[rows]] = True
-        return frame
+        return unshear_rows(mask, self.shifts, self.ink.shape[1])
 
     @cached_property
     def blobs(self) -> list[np.ndarray]:
