@@ -56,9 +56,14 @@ def touching_offset(left: np.ndarray, right: np.ndarray) -> int:
     return max(np.flatnonzero(left[r] > 0.25).max() - np.flatnonzero(right[r] > 0.25).min() for r in rows)
 
 
-def compose(labels: list[int], gaps: list[int], seed: int = 0) -> tuple[np.ndarray, list[Box]]:
-    """Dark-on-white image of the digits side by side, with these gaps (None: touching), and their true boxes."""
+def compose(labels: list[int], gaps: list[int], seed: int = 0,
+            widths: Optional[dict[int, float]] = None) -> tuple[np.ndarray, list[Box]]:
+    """Dark-on-white image of the digits side by side, with these gaps (None: touching), and their true boxes;
+    `widths` stretches the digit at an index to that many times its height wide."""
     inks = [digit_ink(label, seed) for label in labels]
+    for index, width in (widths or {}).items():
+        ink = Image.fromarray(inks[index])
+        inks[index] = np.asarray(ink.resize((round(width * ink.height), ink.height), Image.BILINEAR))
     canvas = np.zeros((max(i.shape[0] for i in inks) + 2 * MARGIN, sum(i.shape[1] + 40 for i in inks)), np.float32)
     boxes, left = [], MARGIN
     for index, ink in enumerate(inks):

@@ -33,6 +33,12 @@ def test_separate_digits_are_found_left_to_right(reader):
     assert reader.read(gray).arabic == "3141"
 
 
+def test_a_wide_digit_among_others_is_one_digit(reader):
+    gray, boxes = compose([5, 3, 9], [14, 14], widths={1: 1.9})  # a ៣ drawn almost twice as wide as tall
+    assert_boxes(boxes_read(reader, gray), boxes)
+    assert reader.read(gray).arabic == "539"
+
+
 def test_polarity_does_not_matter(reader):
     gray, boxes = compose([2, 0, 2, 5], [12, 12, 12])
     assert_boxes(boxes_read(reader, 1.0 - gray), boxes)

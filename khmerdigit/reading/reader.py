@@ -27,6 +27,7 @@ from khmerdigit import KHMER_GLYPHS, defaults
 from khmerdigit.fileio import display_path
 from khmerdigit.reading.line_reader import LineReader, LineReading
 from khmerdigit.reading.segment import (
+    MAX_WIDTH,
     Box,
     CleanInk,
     Segmentation,
@@ -158,8 +159,6 @@ class NumberReading:
                 "image_size": list(self.image_size), "digits": [d.to_dict() for d in self.digits]}
 
 
-WIDE_DIGIT_WIDTH = 1.6  # a piece up to this many digit heights wide may be one wide digit (៣, a long-tailed ៨)...
-LONE_DIGIT_WIDTH = 2.0  # ...and an image's only piece up to this wide, when the classifier is sure of it
 LINE_WEIGHT = 0.5  # the line reader's say in a digit's label (chosen on train/ and synthetic numbers)
 SINGLE_DIGIT_WIDTH = 1.25  # when every piece is this narrow, a line reader counting more digits is not followed
 HOLES_PER_DIGIT = 4  # a digit's ink encloses at most a few holes (៨ ៩ have loops); noise and texture have hundreds
@@ -219,7 +218,7 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
     not read as several digits, the classifier says it is one. A lone piece accepted here is never split."""
     blobs = clean.blobs
     count = len(line.digits) if line is not None else None
-    if count == 1 and len(blobs) > 1 and clean.holds_one_digit(clean.mask, LONE_DIGIT_WIDTH):
+    if count == 1 and len(blobs) > 1 and clean.holds_one_digit(clean.mask, MAX_WIDTH):
         blobs = [clean.mask]  # the line reader sees one digit, and all the ink fits in one: its pieces are one
     if count is not None and count < len(blobs):
         return None
@@ -227,8 +226,8 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
     crops = np.stack([preprocess_ink(digit_crop(clean.ink, mask), classifier.config) for mask in masks])
     probabilities = classifier.probabilities(crops)
     narrow = all(clean.holds_one_digit(blob) for blob in blobs)
-    counted = count == len(blobs) and all(clean.holds_one_digit(blob, WIDE_DIGIT_WIDTH) for blob in blobs)
-    sure_lone = (len(blobs) == 1 and clean.holds_one_digit(blobs[0], LONE_DIGIT_WIDTH)
+    counted = count == len(blobs) and all(clean.holds_one_digit(blob, MAX_WIDTH) for blob in blobs)
+    sure_lone = (len(blobs) == 1 and clean.holds_one_digit(blobs[0], MAX_WIDTH)
                  and probabilities.max() >= threshold
                  and (line is None or count <= 1 or overcounts(clean, line.digits)))
     if not (narrow or counted or sure_lone):

@@ -35,7 +35,7 @@ PEN_LIFT = 0.1  # a gap inside a digit (a pen lift) is at most about this wide (
 FRAGMENT_HEIGHT = 0.8  # ink shorter than this share of the digit height is part of a digit
 SPLIT_WIDTH = 1.1  # blobs narrower than this share of the digit height are one digit (or part of one)...
 CUT_PENALTY = 2.0  # ...so cutting through their ink costs this much per digit height of ink crossed
-MAX_WIDTH = 1.6  # a digit is at most this wide (share of the digit height; wider candidates are not scored)
+MAX_WIDTH = 2.0  # a digit is at most this wide (share of the digit height; wider candidates are not scored)
 NEAR_CUT = 0.008  # cuts that put fewer pixels than this times the digit height squared differently are one
 SOFT_INK = 2  # faint ink within this many pixels of a digit's pixels belongs to it
 
