@@ -161,7 +161,7 @@ class NumberReading:
 
 LINE_WEIGHT = 0.5  # the line reader's say in a digit's label (chosen on train/ and synthetic numbers)
 SINGLE_DIGIT_WIDTH = 1.25  # when every piece is this narrow, a line reader counting more digits is not followed
-HOLES_PER_DIGIT = 4  # a digit's ink encloses at most a few holes (៨ ៩ have loops); noise and texture have hundreds
+HOLES_PER_DIGIT = 10  # a digit's ink encloses a few loops, and pinholes in thick strokes; noise 40 and more
 
 
 def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
