@@ -5,7 +5,14 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from khmerdigit.runtime.preprocess import BadImageError, PreprocessConfig, ink_map, open_image, preprocess, preprocess_ink
+from khmerdigit.runtime.preprocess import (
+    BadImageError,
+    PreprocessConfig,
+    ink_map,
+    open_image,
+    preprocess,
+    preprocess_ink,
+)
 from tests.helpers import digit_image
 
 CONFIG = PreprocessConfig(size=32)
