@@ -6,6 +6,7 @@ from scipy import ndimage
 from khmerdigit.data.augment import (
     PERTURBATIONS,
     break_stroke,
+    capture,
     distort,
     low_resolution,
     motion_blur,
@@ -146,3 +147,12 @@ def test_distort_draws_paper_photo_and_screen_captures():
     medians = np.array([np.median(o) for o in outs])
     assert (medians < 0.35).any() and (medians > 0.9).any() and ((medians > 0.4) & (medians < 0.85)).any()
     assert all(o.dtype == np.float32 and o.shape == outs[0].shape for o in outs)
+
+
+def test_capture_makes_each_kind_of_image_of_the_same_ink():
+    ink = ink_of(4)
+    medians = {kind: np.median(capture(ink, kind, np.random.default_rng(2))) for kind in ("photo", "screen", "scan")}
+    assert medians["screen"] < 0.6 and 0.4 < medians["photo"] < 0.95 and medians["scan"] > 0.9
+    for kind in ("paper", "photo", "screen", "scan"):
+        recovered = ink_map(capture(ink, kind, np.random.default_rng(3))) > 0.5
+        assert (recovered & (ink > 0.5)).sum() > 0.3 * (ink > 0.5).sum(), kind  # the digit's strokes survive

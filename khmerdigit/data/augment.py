@@ -244,8 +244,8 @@ def distort(gray: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -
         ink = break_stroke(ink, rng)
     shares = np.array([CAPTURES["paper"] + (1 - min(s, 1)) * 0.55, *(min(s, 1) * np.array(
         [CAPTURES["photo"], CAPTURES["screen"], CAPTURES["scan"]]))])
-    capture = ("paper", "photo", "screen", "scan")[int(rng.choice(4, p=shares / shares.sum()))]
-    if capture == "photo":
+    kind = ("paper", "photo", "screen", "scan")[int(rng.choice(4, p=shares / shares.sum()))]
+    if kind == "photo":
         if rng.random() < 0.5:
             ink = perspective(ink, rng, rng.uniform(0.02, 0.1))
         if rng.random() < 0.15:
@@ -256,17 +256,23 @@ def distort(gray: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -
         ink = defocus(ink, rng.uniform(0.5, 1.5))
     elif rng.random() < 0.3 * s:
         ink = low_resolution(ink, rng.uniform(0.3, 0.6))
-    ink = np.clip(ink, 0, 1)
-    if capture == "photo":
+    return capture(np.clip(ink, 0, 1), kind, rng, s)
+
+
+def capture(ink: np.ndarray, kind: str, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+    """Ink map -> grayscale image, captured one of the `CAPTURES` ways (photo, screen, scan, or on paper
+    as written), sometimes JPEG-compressed."""
+    s = strength
+    if kind == "photo":
         gray = photo(ink, rng, s)
-    elif capture == "screen":
+    elif kind == "screen":
         gray = screen(ink, rng)
-    elif capture == "scan":
+    elif kind == "scan":
         gray = scan(ink, rng)
     else:
         gray = on_paper(ink, rng, invert=rng.random() < 0.25 * s, noise=rng.uniform(0, 0.08) * s,
                         unevenness=rng.uniform(0, 0.3) * s, contrast=rng.uniform(0.6, 1.0))
-    if rng.random() < (0.2 + 0.3 * (capture == "photo")) * s:
+    if rng.random() < (0.2 + 0.3 * (kind == "photo")) * s:
         gray = jpeg(gray, int(rng.integers(20, 80)))
     return gray.astype(np.float32)
 
