@@ -68,7 +68,8 @@ def test_trained_line_reader_saves_loads_and_exports(pools, tmp_path):
     assert result.epochs == 1 and 0 <= result.valid_exact <= 1
     line = line_image(clean_ink(compose([2, 5], [12])[0]))[None, ..., None]
     probabilities = load_line_reader(result.model).runner(line)
-    assert probabilities.shape == (1, LINE.input_shape[1] // 4, 11) and np.allclose(probabilities.sum(axis=-1), 1, atol=1e-3)
+    assert probabilities.shape == (1, LINE.input_shape[1] // 4, 11)
+    assert np.allclose(probabilities.sum(axis=-1), 1, atol=1e-3)
     export_tflite(result.model, tmp_path / "line.tflite", quantize="dynamic")
     np.testing.assert_allclose(load_line_reader(tmp_path / "line.tflite").runner(line), probabilities, atol=0.02)
     with pytest.raises(KhmerDigitError, match="not a line model"):
