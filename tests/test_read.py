@@ -103,6 +103,14 @@ def test_specks_and_dots_are_ignored(reader):
     assert_boxes(boxes_read(reader, gray), boxes)
 
 
+def test_a_dot_just_beside_a_lone_digit_is_part_of_it(reader):
+    gray, boxes = compose([2], [])
+    middle = (boxes[0].top + boxes[0].bottom) // 2
+    gray[middle : middle + 2, boxes[0].right + 1 : boxes[0].right + 3] = 0.0  # kept: too near to be dirt
+    reading = reader.read(gray)
+    assert reading.arabic == "2" and len(clean_ink(gray).blobs) == 1
+
+
 def test_ruling_lines_are_removed(reader):
     gray, boxes = compose([1, 6, 3], [12, 12])
     gray[boxes[0].bottom + 1, :] = 0.3  # a line under the digits

@@ -379,7 +379,8 @@ class CleanInk:
     def blobs(self) -> list[np.ndarray]:
         """Upright masks of the separate pieces of ink, left to right. Neighbouring pieces are one digit
         when they overlap by half the narrower one's width (strokes stacked after a pen lift), or when
-        together they are narrow enough for one digit and nearly touch or one is a fragment."""
+        together they are narrow enough for one digit and nearly touch or one is a fragment. A dot or speck
+        kept beside a digit (`clean_components`) belongs to its neighbour."""
         components, _ = ndimage.label(self.mask, np.ones((3, 3), bool))
         spans = sorted((region[1].start, region[1].stop, region[0].start, region[0].stop, index + 1)
                        for index, region in enumerate(ndimage.find_objects(components)))
@@ -392,7 +393,8 @@ class CleanInk:
                 merged = [g[0], max(g[1], right), min(g[2], top), max(g[3], bottom)]
                 narrow = merged[1] - merged[0] <= SPLIT_WIDTH * max(h, merged[3] - merged[2])
                 short = min(bottom - top, g[3] - g[2]) < FRAGMENT_HEIGHT * h
-                if overlap >= 0.5 * min(right - left, g[1] - g[0]) or narrow and (
+                speck = min(max(right - left, bottom - top), max(g[1] - g[0], g[3] - g[2])) < SPECK_SIZE * h
+                if speck or overlap >= 0.5 * min(right - left, g[1] - g[0]) or narrow and (
                         overlap >= -PEN_LIFT * h or short and overlap >= -0.5 * h):
                     g[:4] = merged
                     g[4].append(label)
