@@ -3,7 +3,8 @@ models) next to a connected-components baseline, on numbers composed from digits
 models never saw.
 
     python benchmarks/read_numbers.py [--multiwriter ../shared/data/khmer-digits-multiwriter]
-                                      [--numbers 100] [--model FILE] [--cuts-only] [--seed 0]
+                                      [--numbers 100] [--model FILE] [--line-model FILE]
+                                      [--cuts-only] [--seed 0]
 
 Composes seeded images of 4-digit and 2-10 digit numbers from the multi-writer set's `valid/`
 digits (three writers no model trained on) and from freshly drawn pen-stroke digits, with uneven
@@ -184,12 +185,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--multiwriter", type=Path, default=Path("../shared/data/khmer-digits-multiwriter"))
     parser.add_argument("--model", type=Path, help="Digit model file (default: the bundled model).")
+    parser.add_argument("--line-model", type=Path, help="Line-reader model file (default: the bundled one).")
     parser.add_argument("--cuts-only", action="store_true", help="Read touching digits without the line reader.")
     parser.add_argument("--numbers", type=int, default=100, help="Numbers per table row.")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    reader = load_number_reader(args.model, use_line_reader=not args.cuts_only)
+    reader = load_number_reader(args.model, line_model=args.line_model, use_line_reader=not args.cuts_only)
     pools = {"multi-writer valid": split_digits(args.multiwriter, "valid"),
              "synthetic": stroke_digits(50, np.random.default_rng([args.seed, 1]))}
     as_written: Condition = lambda gray, rng: gray  # noqa: E731

@@ -18,6 +18,7 @@ from khmerdigit.data.augment import (
     screen,
     shadow,
     to_work_ink,
+    vary_shape,
 )
 from khmerdigit.runtime.preprocess import ink_map
 from tests.helpers import digit_image
@@ -57,6 +58,15 @@ def test_distort_is_seeded():
     first, again = (distort(gray, np.random.default_rng(7)) for _ in range(2))
     assert np.array_equal(first, again)
     assert not np.array_equal(first, distort(gray, np.random.default_rng(8)))
+
+
+def test_vary_shape_writes_the_same_digit_differently():
+    ink = ink_of(3)
+    varied = [vary_shape(ink, np.random.default_rng(seed), 0.6) for seed in range(6)]
+    assert np.array_equal(varied[0], vary_shape(ink, np.random.default_rng(0), 0.6))  # seeded
+    assert all(v.shape == ink.shape and (v > 0.5).sum() > 0.4 * (ink > 0.5).sum() for v in varied)
+    overlaps = [((v > 0.5) & (ink > 0.5)).sum() / ((v > 0.5) | (ink > 0.5)).sum() for v in varied]
+    assert max(overlaps) < 0.95 and min(overlaps) > 0.1  # another hand's digit, still roughly where it was
 
 
 # capture conditions ------------------------------------------------------------------------------

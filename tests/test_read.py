@@ -9,7 +9,14 @@ from PIL import Image
 from scipy import ndimage
 
 from khmerdigit.reading.line_reader import LineReading
-from khmerdigit.reading.reader import SplitWeights, digit_readings, load_number_reader, read_number, score_candidates
+from khmerdigit.reading.reader import (
+    SplitWeights,
+    digit_readings,
+    load_number_reader,
+    read_number,
+    read_pieces,
+    score_candidates,
+)
 from khmerdigit.reading.segment import Box, best_split, clean_ink, digit_crop, segment
 from tests.helpers import MARGIN, assert_boxes, compose, digit_image, run
 
@@ -220,6 +227,40 @@ def test_cut_search_does_not_follow_a_line_reader_counting_more_than_the_narrow_
     assert cut_searches[1] is not None and len(cut_searches[1][0]) == 4  # a piece wide enough for two: followed
     assert read_number(separate, reader.classifier, reader.verifier, unsure,
                        line_reader=OneDigitMore(reader.line_reader)).arabic == "7140"
+
+
+class RepeatsOnce:
+    """The bundled line reader, reading each run of a repeated digit once (as CTC may when it sees no gap)."""
+
+    def __init__(self, line_reader):
+        self.line_reader = line_reader
+
+    def read(self, clean):
+        digits, probabilities = self.line_reader.read(clean)
+        keep = [i for i, digit in enumerate(digits) if i == 0 or digit != digits[i - 1]]
+        return LineReading([digits[i] for i in keep], probabilities[keep])
+
+
+def test_separate_repeated_digits_the_line_reader_reads_once_are_all_read(reader):
+    gray, boxes = compose([1, 7, 0, 0], [12, 14, 12])
+    reading = read_number(gray, reader.classifier, reader.verifier, line_reader=RepeatsOnce(reader.line_reader))
+    assert reading.arabic == "1700" and reading.line_reading == "170" and reading.uncertain
+    assert_boxes([digit.box for digit in reading.digits], boxes)
+    clean = clean_ink(gray)
+    probabilities = reader.line_reader.read(clean).probabilities
+    fewer = LineReading([1, 7, 0], probabilities[[0, 1, 3]])
+    assert read_pieces(clean, reader.classifier, 0.9, fewer) is not None
+    other = LineReading([1, 0, 0], probabilities[[0, 2, 3]])  # not the pieces' digits with a repeat merged
+    assert read_pieces(clean, reader.classifier, 0.9, other) is None  # a digit may be in two pieces: cuts decide
+
+
+def test_a_sure_classifier_keeps_its_label_against_the_line_reader():
+    probabilities = np.array([[0.0, 0.0, 0.0, 0.0, 0.08, 0.92, 0, 0, 0, 0], [0.0, 0.0, 0.0, 0.0, 0.3, 0.7, 0, 0, 0, 0]])
+    line = np.array([[0.0, 0.0, 0.0, 0.0, 0.99, 0.01, 0, 0, 0, 0]] * 2)
+    box = Box(0, 0, 10, 10)
+    sure, unsure = digit_readings(probabilities, [box, box], 0.9, line)
+    assert (sure.label, sure.uncertain) == (5, False)  # the classifier at 0.92 is sure: ៥ stays
+    assert (unsure.label, unsure.uncertain) == (4, True)  # at 0.7 the line reader settles it, flagged
 
 
 def test_a_reading_the_line_reader_reads_otherwise_is_uncertain(reader):

@@ -20,7 +20,11 @@ WORK_SIDE = 64  # distortions happen at this resolution
 
 def to_work_ink(gray: np.ndarray) -> np.ndarray:
     """Grayscale image -> ink map at WORK_SIDE, padded so rotations and shifts do not clip."""
-    ink = ink_map(gray)
+    return work_ink(ink_map(gray))
+
+
+def work_ink(ink: np.ndarray) -> np.ndarray:
+    """Ink map -> the same at WORK_SIDE, padded so rotations and shifts do not clip."""
     scale = WORK_SIDE / max(ink.shape)
     size = (max(1, round(ink.shape[1] * scale)), max(1, round(ink.shape[0] * scale)))
     ink = np.asarray(Image.fromarray(ink.astype(np.float32), "F").resize(size, Image.Resampling.BILINEAR))
@@ -233,13 +237,8 @@ CAPTURES = {"paper": 0.45, "photo": 0.3, "screen": 0.15, "scan": 0.1}
 
 def distort(gray: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
     """A random realistic variant of a grayscale digit image (the training augmentation)."""
-    ink = to_work_ink(gray)
     s = strength
-    ink = affine(ink, degrees=rng.uniform(-20, 20) * s, shear=rng.uniform(-0.3, 0.3) * s,
-                 scale_x=np.exp(rng.uniform(-0.2, 0.2) * s), scale_y=np.exp(rng.uniform(-0.2, 0.2) * s))
-    if rng.random() < 0.5 * s:
-        ink = elastic(ink, rng, alpha=rng.uniform(1, 4))
-    ink = stroke_width(ink, int(rng.choice([-1, 0, 0, 1, 2, 3])) if rng.random() < s else 0)
+    ink = vary_shape(to_work_ink(gray), rng, s)
     if rng.random() < 0.15 * s:
         ink = break_stroke(ink, rng)
     shares = np.array([CAPTURES["paper"] + (1 - min(s, 1)) * 0.55, *(min(s, 1) * np.array(
@@ -257,6 +256,17 @@ def distort(gray: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -
     elif rng.random() < 0.3 * s:
         ink = low_resolution(ink, rng.uniform(0.3, 0.6))
     return capture(np.clip(ink, 0, 1), kind, rng, s)
+
+
+def vary_shape(ink: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+    """The same digit as another hand might write it: rotated, sheared, stretched, wobbled, with a
+    thinner or thicker pen (an ink map at WORK_SIDE, see `work_ink`)."""
+    s = strength
+    ink = affine(ink, degrees=rng.uniform(-20, 20) * s, shear=rng.uniform(-0.3, 0.3) * s,
+                 scale_x=np.exp(rng.uniform(-0.2, 0.2) * s), scale_y=np.exp(rng.uniform(-0.2, 0.2) * s))
+    if rng.random() < 0.5 * s:
+        ink = elastic(ink, rng, alpha=rng.uniform(1, 4))
+    return stroke_width(ink, int(rng.choice([-1, 0, 0, 1, 2, 3])) if rng.random() < s else 0)
 
 
 def capture(ink: np.ndarray, kind: str, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:

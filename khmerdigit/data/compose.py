@@ -74,7 +74,8 @@ def place(canvas: np.ndarray, ink: np.ndarray, top: int, touching: bool, gap: in
         if away.min() > 1.5:
             start = np.unravel_index(np.argmin(away), away.shape)
             start = (start[0] + top, start[1] + left)
-            radius = max(1.0, float(np.median(ndimage.distance_transform_edt(ink > INK_THRESHOLD)[ink > 0.5])))
+            depth = ndimage.distance_transform_edt(ink > INK_THRESHOLD)[ink > 0.5]  # empty for faint ink
+            radius = max(1.0, float(np.median(depth))) if depth.size else 1.0
             draw_stroke(canvas, start, (near_rows[start], near_cols[start]), radius)
     canvas[window] = np.maximum(canvas[window], ink)
     return (canvas > INK_THRESHOLD) & (canvas > before)

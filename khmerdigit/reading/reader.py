@@ -16,7 +16,9 @@ unseen writers' numbers worse, and as confidences they made wrong readings look 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 from typing import Optional
 
@@ -213,18 +215,19 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
                 line: Optional[LineReading]) -> Optional[list[DigitReading]]:
     """Each separate piece of ink (`CleanInk.blobs`) as one digit, classified in one batch; all the pieces
     as one digit when the line reader reads one and they fit in one. None (search cuts instead) when the
-    line reader counts fewer digits than pieces (a digit's strokes may lie apart), or when a piece is
+    line reader counts fewer digits than pieces (a digit's strokes may lie apart), unless it merely read
+    a repeated digit once (`repeats_merged`), or when a piece is
     wide enough to hold two digits and neither the line reader's count nor, for a lone piece it does
     not read as several digits, the classifier says it is one. A lone piece accepted here is never split."""
     blobs = clean.blobs
     count = len(line.digits) if line is not None else None
     if count == 1 and len(blobs) > 1 and clean.holds_one_digit(clean.mask, MAX_WIDTH):
         blobs = [clean.mask]  # the line reader sees one digit, and all the ink fits in one: its pieces are one
-    if count is not None and count < len(blobs):
-        return None
     masks = [clean.image_mask(blob) for blob in blobs]
     crops = np.stack([preprocess_ink(digit_crop(clean.ink, mask), classifier.config) for mask in masks])
     probabilities = classifier.probabilities(crops)
+    if count is not None and count < len(blobs) and not repeats_merged(probabilities.argmax(axis=1), line.digits):
+        return None
     narrow = all(clean.holds_one_digit(blob) for blob in blobs)
     counted = count == len(blobs) and all(clean.holds_one_digit(blob, MAX_WIDTH) for blob in blobs)
     sure_lone = (len(blobs) == 1 and clean.holds_one_digit(blobs[0], MAX_WIDTH)
@@ -234,6 +237,12 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
         return None
     return digit_readings(probabilities, [mask_box(mask) for mask in masks], threshold,
                           line.probabilities if count == len(blobs) else None)
+
+
+def repeats_merged(labels: Sequence[int], line_digits: list[int]) -> bool:
+    """Whether the line reader's digits are these labels with each run of the same digit read once (CTC
+    merges a repeated digit unless it sees a gap between the two)."""
+    return len(labels) > len(line_digits) and [label for label, _ in groupby(labels)] == line_digits
 
 
 def read_by_cuts(segmentation: Segmentation, classifier: Classifier, verifier: Verifier, threshold: float,
@@ -260,7 +269,7 @@ def digit_readings(probabilities: np.ndarray, boxes: list[Box], threshold: float
     line reader's to the power LINE_WEIGHT. The confidence stays the classifier's, so a label the line
     reader chose against the classifier is uncertain."""
     combined = probabilities if line_probabilities is None else probabilities * line_probabilities**LINE_WEIGHT
-    labels = combined.argmax(axis=1)
+    labels = np.where(probabilities.max(axis=1) >= threshold, probabilities.argmax(axis=1), combined.argmax(axis=1))
     confidences = probabilities[np.arange(len(labels)), labels]
     return [DigitReading(int(label), float(confidence), box, float(confidence) < threshold)
             for label, confidence, box in zip(labels, confidences, boxes)]
