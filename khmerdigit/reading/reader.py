@@ -9,9 +9,10 @@ classifier, and the whole-digit verifier (`khmerdigit.reading.verifier`) judges 
 whole digit. The split is the one whose digits are most likely whole, most confidently classified
 and most digit-like in shape, with as many digits as the line reader counts when one has that many
 (unless it counts more digits than there are pieces of ink, each narrow enough to be one digit).
-Confidences come from the classifier alone; a digit's label also weighs the line reader's
-probabilities, at the power `LINE_WEIGHT`, when it reads as many digits (at full weight they read
-unseen writers' numbers worse, and as confidences they made wrong readings look sure).
+Confidences come from the classifier alone; the label of a digit the classifier is unsure of also
+weighs the line reader's probabilities, at the power `LINE_WEIGHT`, when it reads as many digits (at
+full weight they read unseen writers' numbers worse, and as confidences they made wrong readings
+look sure).
 """
 
 from __future__ import annotations
@@ -216,9 +217,9 @@ def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
     """Each separate piece of ink (`CleanInk.blobs`) as one digit, classified in one batch; all the pieces
     as one digit when the line reader reads one and they fit in one. None (search cuts instead) when the
     line reader counts fewer digits than pieces (a digit's strokes may lie apart), unless it merely read
-    a repeated digit once (`repeats_merged`), or when a piece is
-    wide enough to hold two digits and neither the line reader's count nor, for a lone piece it does
-    not read as several digits, the classifier says it is one. A lone piece accepted here is never split."""
+    a repeated digit once (`repeats_merged`), or when a piece is wide enough to hold two digits and
+    neither the line reader's count nor, for a lone piece it does not read as several digits, the
+    classifier says it is one. A lone piece accepted here is never split."""
     blobs = clean.blobs
     count = len(line.digits) if line is not None else None
     if count == 1 and len(blobs) > 1 and clean.holds_one_digit(clean.mask, MAX_WIDTH):
@@ -265,9 +266,9 @@ def digit_readings(probabilities: np.ndarray, boxes: list[Box], threshold: float
                    line_probabilities: Optional[np.ndarray] = None) -> list[DigitReading]:
     """One digit for each row of classifier probabilities: its most likely label, with the classifier's
     probability of it as its confidence. Given the line reader's probabilities for the same digits (it
-    read as many), the label is the one most likely to both: the classifier's probability times the
-    line reader's to the power LINE_WEIGHT. The confidence stays the classifier's, so a label the line
-    reader chose against the classifier is uncertain."""
+    read as many), the label of a digit the classifier is unsure of (below the threshold) is the one
+    most likely to both: the classifier's probability times the line reader's to the power LINE_WEIGHT.
+    The confidence stays the classifier's, so a label the line reader chose against it is uncertain."""
     combined = probabilities if line_probabilities is None else probabilities * line_probabilities**LINE_WEIGHT
     labels = np.where(probabilities.max(axis=1) >= threshold, probabilities.argmax(axis=1), combined.argmax(axis=1))
     confidences = probabilities[np.arange(len(labels)), labels]
