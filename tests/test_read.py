@@ -206,14 +206,23 @@ def test_a_lone_wide_piece_the_line_reader_reads_as_two_digits_is_cut_however_su
     assert_boxes([digit.box for digit in reading.digits], boxes, tolerance=3)
 
 
-class OneDigitMore:
-    """The bundled line reader, reading one more digit than it does (as it may for a stranger's wide digit)."""
+class AlteredLineReader:
+    """The bundled line reader, its reading changed by `alter` (as it may read a stranger's number)."""
 
     def __init__(self, line_reader):
         self.line_reader = line_reader
 
     def read(self, clean):
-        digits, probabilities = self.line_reader.read(clean)
+        return self.alter(*self.line_reader.read(clean))
+
+    def alter(self, digits: list[int], probabilities: np.ndarray) -> LineReading:
+        raise NotImplementedError
+
+
+class OneDigitMore(AlteredLineReader):
+    """Reading one more digit than it does (as it may for a stranger's wide digit)."""
+
+    def alter(self, digits, probabilities):
         return LineReading([*digits, digits[-1]], np.vstack([probabilities, probabilities[-1:]]))
 
 
@@ -229,14 +238,10 @@ def test_cut_search_does_not_follow_a_line_reader_counting_more_than_the_narrow_
                        line_reader=OneDigitMore(reader.line_reader)).arabic == "7140"
 
 
-class RepeatsOnce:
-    """The bundled line reader, reading each run of a repeated digit once (as CTC may when it sees no gap)."""
+class RepeatsOnce(AlteredLineReader):
+    """Reading each run of a repeated digit once (as CTC may when it sees no gap)."""
 
-    def __init__(self, line_reader):
-        self.line_reader = line_reader
-
-    def read(self, clean):
-        digits, probabilities = self.line_reader.read(clean)
+    def alter(self, digits, probabilities):
         keep = [i for i, digit in enumerate(digits) if i == 0 or digit != digits[i - 1]]
         return LineReading([digits[i] for i in keep], probabilities[keep])
 
