@@ -1,5 +1,6 @@
 """The line reader: CTC decoding, its input, examples and training, the bundled model, and `read` with it."""
 
+import itertools
 import json
 import shutil
 
@@ -8,7 +9,7 @@ import pytest
 
 from khmerdigit import KhmerDigitError
 from khmerdigit.data.compose import stroke_digits
-from khmerdigit.reading.line_reader import best_path, line_image, load_line_reader
+from khmerdigit.reading.line_reader import best_path, ctc_log_likelihood, line_image, load_line_reader
 from khmerdigit.reading.reader import SplitWeights, read_number, score_candidates
 from khmerdigit.reading.segment import clean_ink, segment
 from khmerdigit.reading.verifier import load_verifier
@@ -30,6 +31,19 @@ def test_best_path_collapses_runs_and_skips_blanks():
     assert shares.shape == (4, 10) and np.allclose(shares.sum(axis=1), 1)
     assert shares[0, 7] > 3 * shares[1, 7]  # each digit's probabilities come from its own best column
     assert best_path(np.eye(11)[[0, 0, 0]])[0] == []
+
+
+def collapsed(path: tuple[int, ...]) -> list[int]:
+    """The digits a CTC path of symbols spells: runs read once, class 0 (no digit) dropped."""
+    return [symbol - 1 for symbol, _ in itertools.groupby(path) if symbol]
+
+
+def test_ctc_likelihood_sums_every_path_that_spells_the_digits():
+    columns = np.random.default_rng(0).dirichlet(np.ones(4), 6)  # 6 columns, no digit or digits 0-2
+    for digits in ([], [1], [2, 0], [1, 1], [0, 1, 0], [2, 2, 2]):
+        paths = [path for path in itertools.product(range(4), repeat=6) if collapsed(path) == digits]
+        expected = sum(np.prod(columns[np.arange(6), path]) for path in paths)
+        assert np.isclose(np.exp(ctc_log_likelihood(columns, digits)), expected)
 
 
 def test_line_image_is_the_whole_number_at_a_fixed_height():

@@ -213,37 +213,40 @@ class AlteredLineReader:
         self.line_reader = line_reader
 
     def read(self, clean):
-        return self.alter(*self.line_reader.read(clean))
+        return self.alter(self.line_reader.read(clean))
 
-    def alter(self, digits: list[int], probabilities: np.ndarray) -> LineReading:
+    def alter(self, reading: LineReading) -> LineReading:
         raise NotImplementedError
 
 
 class OneDigitMore(AlteredLineReader):
     """Reading one more digit than it does (as it may for a stranger's wide digit)."""
 
-    def alter(self, digits, probabilities):
-        return LineReading([*digits, digits[-1]], np.vstack([probabilities, probabilities[-1:]]))
+    def alter(self, reading):
+        digits, probabilities = reading.digits, reading.probabilities
+        return reading._replace(digits=[*digits, digits[-1]], probabilities=np.vstack([probabilities, probabilities[-1:]]))
 
 
-def test_cut_search_does_not_follow_a_line_reader_counting_more_than_the_narrow_pieces(reader, cut_searches):
+def test_cut_search_does_not_follow_a_line_reader_counting_one_digit_too_many(reader, cut_searches):
     unsure = 1.0  # every reading of several digits is searched by cuts
     separate, _ = compose([7, 1, 4, 0], [10, 14, 8])
     touching, _ = compose([4, 1, 6], [None, 12])
     for gray in (separate, touching):
         read_number(gray, reader.classifier, reader.verifier, unsure, line_reader=OneDigitMore(reader.line_reader))
     assert cut_searches[0] is None  # four narrow pieces: the fifth digit is not searched for
-    assert cut_searches[1] is not None and len(cut_searches[1][0]) == 4  # a piece wide enough for two: followed
-    assert read_number(separate, reader.classifier, reader.verifier, unsure,
-                       line_reader=OneDigitMore(reader.line_reader)).arabic == "7140"
+    assert cut_searches[1] is not None and len(cut_searches[1][0]) == 4  # a piece wide enough for two: weighed
+    for gray, number in ((separate, "7140"), (touching, "416")):
+        assert read_number(gray, reader.classifier, reader.verifier, unsure,
+                           line_reader=OneDigitMore(reader.line_reader)).arabic == number
 
 
 class RepeatsOnce(AlteredLineReader):
     """Reading each run of a repeated digit once (as CTC may when it sees no gap)."""
 
-    def alter(self, digits, probabilities):
+    def alter(self, reading):
+        digits = reading.digits
         keep = [i for i, digit in enumerate(digits) if i == 0 or digit != digits[i - 1]]
-        return LineReading([digits[i] for i in keep], probabilities[keep])
+        return reading._replace(digits=[digits[i] for i in keep], probabilities=reading.probabilities[keep])
 
 
 def test_separate_repeated_digits_the_line_reader_reads_once_are_all_read(reader):
@@ -252,10 +255,10 @@ def test_separate_repeated_digits_the_line_reader_reads_once_are_all_read(reader
     assert reading.arabic == "1700" and reading.line_reading == "170" and reading.uncertain
     assert_boxes([digit.box for digit in reading.digits], boxes)
     clean = clean_ink(gray)
-    probabilities = reader.line_reader.read(clean).probabilities
-    fewer = LineReading([1, 7, 0], probabilities[[0, 1, 3]])
+    line = reader.line_reader.read(clean)
+    fewer = line._replace(digits=[1, 7, 0], probabilities=line.probabilities[[0, 1, 3]])
     assert read_pieces(clean, reader.classifier, 0.9, fewer) is not None
-    other = LineReading([1, 0, 0], probabilities[[0, 2, 3]])  # not the pieces' digits with a repeat merged
+    other = line._replace(digits=[1, 0, 0], probabilities=line.probabilities[[0, 2, 3]])  # not the pieces' digits with a repeat merged
     assert read_pieces(clean, reader.classifier, 0.9, other) is None  # a digit may be in two pieces: cuts decide
 
 

@@ -11,6 +11,7 @@ here: worker processes import this module.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple, Optional
 
@@ -60,11 +61,37 @@ def best_path(probabilities: np.ndarray) -> tuple[list[int], np.ndarray]:
     return digits, shares / np.maximum(shares.sum(axis=1, keepdims=True), 1e-9)
 
 
+def ctc_log_likelihood(columns: np.ndarray, digits: Sequence[int]) -> float:
+    """log P(digits | columns) under CTC: the (columns, 1 + classes) probabilities, class 0 = no digit,
+    summed over every way the columns can spell these digits (the forward algorithm)."""
+    log = np.log(np.maximum(columns, 1e-12))
+    symbols = np.zeros(2 * len(digits) + 1, int)  # no digit, first digit, no digit, second digit, ...
+    symbols[1::2] = np.asarray(digits, int) + 1
+    may_skip = np.zeros(len(symbols), bool)  # a digit may follow the one before it without a gap, unless equal
+    may_skip[3::2] = symbols[3::2] != symbols[1:-2:2]
+
+    def shifted(alpha: np.ndarray, by: int) -> np.ndarray:
+        return np.concatenate([np.full(by, -np.inf), alpha])[: len(alpha)]
+
+    alpha = np.full(len(symbols), -np.inf)
+    alpha[:2] = log[0, symbols[:2]]
+    for row in log[1:]:
+        skip = np.where(may_skip, shifted(alpha, 2), -np.inf)
+        alpha = np.logaddexp(np.logaddexp(alpha, shifted(alpha, 1)), skip) + row[symbols]
+    return float(np.logaddexp.reduce(alpha[-2:]))
+
+
 class LineReading(NamedTuple):
-    """What the line reader reads: the digits, and for each its probabilities of the ten digits."""
+    """What the line reader reads: the digits, for each its probabilities of the ten digits, and the
+    network's probabilities column by column (to weigh other readings)."""
 
     digits: list[int]
     probabilities: np.ndarray
+    columns: np.ndarray
+
+    def log_likelihood(self, digits: Sequence[int]) -> float:
+        """How likely the line reader finds the number to be these digits (log probability)."""
+        return ctc_log_likelihood(self.columns, digits)
 
 
 class LineReader:
@@ -77,7 +104,8 @@ class LineReader:
 
     def read(self, clean: CleanInk) -> LineReading:
         """The digits of the number's cleaned ink as the line reader reads them (see `best_path`)."""
-        return LineReading(*best_path(self.runner(line_image(clean)[None, ..., None])[0]))
+        columns = self.runner(line_image(clean)[None, ..., None])[0]
+        return LineReading(*best_path(columns), columns)
 
 
 def load_line_reader(path: Optional[Path] = None) -> LineReader:

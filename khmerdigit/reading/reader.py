@@ -7,8 +7,9 @@ Otherwise the ink may hold touching digits, and cuts are searched: each candidat
 between two cuts from `khmerdigit.reading.segment`) goes through the one shared `preprocess` and the
 classifier, and the whole-digit verifier (`khmerdigit.reading.verifier`) judges whether it is one
 whole digit. The split is the one whose digits are most likely whole, most confidently classified
-and most digit-like in shape, with as many digits as the line reader counts when one has that many
-(unless it counts more digits than there are pieces of ink, each narrow enough to be one digit).
+and most digit-like in shape, and whose digits the line reader finds likely: splits with as many
+digits as it counts, one fewer and one more compete (its count is weighed, not followed; it is
+ignored when it counts more digits than there are pieces of ink, each narrow enough to be one digit).
 Confidences come from the classifier alone; the label of a digit the classifier is unsure of also
 weighs the line reader's probabilities, at the power `LINE_WEIGHT`, when it reads as many digits (at
 full weight they read unseen writers' numbers worse, and as confidences they made wrong readings
@@ -82,6 +83,23 @@ class Candidates:
         index = {group: i for i, group in enumerate(self.groups)}
         chain = best_split(self.segmentation, lambda a, b: float(scores[index[a, b]]), self.groups)
         return [index[group] for group in chain]
+
+    def best_split_of_length(self, weights: SplitWeights, length: int) -> Optional[list[int]]:
+        """Like `best_split`, with exactly `length` digits; None if no split has that many."""
+        scores = self.scores(weights)
+        index = {group: i for i, group in enumerate(self.groups)}
+        chain = best_split_of_length(self.segmentation, lambda a, b, _: float(scores[index[a, b]]), self.groups,
+                                     length)
+        return None if chain is None else [index[group] for group in chain]
+
+    def splits(self, weights: SplitWeights, digits: list[int]) -> list[list[int]]:
+        """The best split; given the line reader's `digits`, also the best splits with one digit fewer,
+        as many (also as scored by `best_split_for`) and one more."""
+        splits = [self.best_split(weights)]
+        if digits:
+            lengths = range(max(1, len(digits) - 1), len(digits) + 2)
+            splits += [self.best_split_for(weights, digits), *(self.best_split_of_length(weights, n) for n in lengths)]
+        return [split for split in splits if split is not None]
 
     def best_split_for(self, weights: SplitWeights, digits: list[int]) -> Optional[list[int]]:
         """Like `best_split`, with one candidate for each of `digits` (the line reader's reading), each
@@ -248,18 +266,26 @@ def repeats_merged(labels: Sequence[int], line_digits: list[int]) -> bool:
 
 def read_by_cuts(segmentation: Segmentation, classifier: Classifier, verifier: Verifier, threshold: float,
                  weights: SplitWeights, line: Optional[LineReading]) -> list[DigitReading]:
-    """The digits of the best split of the number's cuts; with the line reader's reading (`line`), a split
-    into as many digits as it reads (unless none has that many)."""
+    """The digits of the best split of the number's cuts. With the line reader's reading (`line`), the
+    best splits with as many digits as it reads, one fewer and one more compete with the best of any
+    length: each is scored by its digits' scores plus how likely the line reader finds its digits
+    (`LineReading.log_likelihood`), so a line reader miscounting a stranger's digits does not force a
+    digit to be split or two to be merged when the rest disagrees."""
     groups = segmentation.groups()
     if not groups:
         return []
     candidates = score_candidates(segmentation, groups, classifier, verifier)
-    chain = candidates.best_split_for(weights, line.digits) if line is not None and line.digits else None
-    line_probabilities = line.probabilities if chain is not None else None
-    if chain is None:
-        chain = candidates.best_split(weights)
-    boxes = [segmentation.box(*candidates.groups[index]) for index in chain]
-    return digit_readings(candidates.probabilities[chain], boxes, threshold, line_probabilities)
+    scores = candidates.scores(weights)
+    best_fit, best_digits = -np.inf, []
+    for chain in candidates.splits(weights, line.digits if line is not None else []):
+        boxes = [segmentation.box(*candidates.groups[index]) for index in chain]
+        same_count = line is not None and len(line.digits) == len(chain)
+        digits = digit_readings(candidates.probabilities[chain], boxes, threshold,
+                                line.probabilities if same_count else None)
+        fit = float(scores[chain].sum()) + (line.log_likelihood([d.label for d in digits]) if line else 0.0)
+        if fit > best_fit:
+            best_fit, best_digits = fit, digits
+    return best_digits
 
 
 def digit_readings(probabilities: np.ndarray, boxes: list[Box], threshold: float,
