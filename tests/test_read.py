@@ -223,8 +223,8 @@ class OneDigitMore(AlteredLineReader):
     """Reading one more digit than it does (as it may for a stranger's wide digit)."""
 
     def alter(self, reading):
-        digits, probabilities = reading.digits, reading.probabilities
-        return reading._replace(digits=[*digits, digits[-1]], probabilities=np.vstack([probabilities, probabilities[-1:]]))
+        probabilities = np.vstack([reading.probabilities, reading.probabilities[-1:]])
+        return reading._replace(digits=[*reading.digits, reading.digits[-1]], probabilities=probabilities)
 
 
 def test_cut_search_does_not_follow_a_line_reader_counting_one_digit_too_many(reader, cut_searches):
@@ -258,7 +258,8 @@ def test_separate_repeated_digits_the_line_reader_reads_once_are_all_read(reader
     line = reader.line_reader.read(clean)
     fewer = line._replace(digits=[1, 7, 0], probabilities=line.probabilities[[0, 1, 3]])
     assert read_pieces(clean, reader.classifier, 0.9, fewer) is not None
-    other = line._replace(digits=[1, 0, 0], probabilities=line.probabilities[[0, 2, 3]])  # not the pieces' digits with a repeat merged
+    # not the pieces' digits with a repeat merged:
+    other = line._replace(digits=[1, 0, 0], probabilities=line.probabilities[[0, 2, 3]])
     assert read_pieces(clean, reader.classifier, 0.9, other) is None  # a digit may be in two pieces: cuts decide
 
 
