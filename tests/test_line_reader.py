@@ -128,5 +128,6 @@ def test_read_with_the_line_reader(models):
     segmentation = segment(gray)
     candidates = score_candidates(segmentation, segmentation.groups(), *models)
     weights = SplitWeights()
-    assert len(candidates.best_split_for(weights, [4, 1, 0])) == 3  # as many digits as the line reader reads
-    assert candidates.best_split_for(weights, [1] * segmentation.count) is None  # more than the cuts allow
+    assert len(candidates.best_split_of_length(weights, 3, [4, 1, 0])) == 3  # as many digits as the line reader reads
+    too_many = [1] * segmentation.count  # more digits than the cuts allow
+    assert candidates.best_split_of_length(weights, len(too_many), too_many) is None

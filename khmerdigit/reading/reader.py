@@ -84,32 +84,28 @@ class Candidates:
         chain = best_split(self.segmentation, lambda a, b: float(scores[index[a, b]]), self.groups)
         return [index[group] for group in chain]
 
-    def best_split_of_length(self, weights: SplitWeights, length: int) -> Optional[list[int]]:
-        """Like `best_split`, with exactly `length` digits; None if no split has that many."""
-        scores = self.scores(weights)
+    def best_split_of_length(self, weights: SplitWeights, length: int,
+                             digits: Optional[list[int]] = None) -> Optional[list[int]]:
+        """Like `best_split`, with exactly `length` digits; given `digits` (the line reader's reading, as
+        many), each candidate is also scored by the classifier's log-probability of the digit at its
+        place. None if no split has that many."""
+        scores = np.repeat(self.scores(weights)[:, None], length, axis=1)
+        if digits is not None:
+            scores += weights.line_digit * np.log(np.maximum(self.probabilities[:, digits], 1e-9))
         index = {group: i for i, group in enumerate(self.groups)}
-        chain = best_split_of_length(self.segmentation, lambda a, b, _: float(scores[index[a, b]]), self.groups,
+        chain = best_split_of_length(self.segmentation, lambda a, b, k: float(scores[index[a, b], k]), self.groups,
                                      length)
         return None if chain is None else [index[group] for group in chain]
 
     def splits(self, weights: SplitWeights, digits: list[int]) -> list[list[int]]:
-        """The best split; given the line reader's `digits`, also the best splits with one digit fewer,
-        as many (also as scored by `best_split_for`) and one more."""
+        """The best split; given the line reader's `digits`, also the best splits with as many digits
+        (scored with them, and without), one fewer and one more."""
         splits = [self.best_split(weights)]
         if digits:
             lengths = range(max(1, len(digits) - 1), len(digits) + 2)
-            splits += [self.best_split_for(weights, digits), *(self.best_split_of_length(weights, n) for n in lengths)]
+            splits += [self.best_split_of_length(weights, len(digits), digits),
+                       *(self.best_split_of_length(weights, length) for length in lengths)]
         return [split for split in splits if split is not None]
-
-    def best_split_for(self, weights: SplitWeights, digits: list[int]) -> Optional[list[int]]:
-        """Like `best_split`, with one candidate for each of `digits` (the line reader's reading), each
-        also scored by the classifier's log-probability of that digit; None if no split has that many."""
-        scores = self.scores(weights)[:, None] + weights.line_digit * np.log(
-            np.maximum(self.probabilities[:, digits], 1e-9))
-        index = {group: i for i, group in enumerate(self.groups)}
-        chain = best_split_of_length(self.segmentation, lambda a, b, k: float(scores[index[a, b], k]), self.groups,
-                                     len(digits))
-        return None if chain is None else [index[group] for group in chain]
 
 
 def score_candidates(segmentation: Segmentation, groups: list[tuple[int, int]], classifier: Classifier,
