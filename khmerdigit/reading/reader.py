@@ -99,13 +99,13 @@ class Candidates:
 
     def splits(self, weights: SplitWeights, digits: list[int]) -> list[list[int]]:
         """The best split; given the line reader's `digits`, also the best splits with as many digits
-        (scored with them, and without), one fewer and one more."""
+        (scored with them, and without), one fewer and one more; each distinct split once."""
         splits = [self.best_split(weights)]
         if digits:
             lengths = range(max(1, len(digits) - 1), len(digits) + 2)
             splits += [self.best_split_of_length(weights, len(digits), digits),
                        *(self.best_split_of_length(weights, length) for length in lengths)]
-        return [split for split in splits if split is not None]
+        return list({tuple(split): split for split in splits if split is not None}.values())
 
 
 def score_candidates(segmentation: Segmentation, groups: list[tuple[int, int]], classifier: Classifier,
@@ -278,7 +278,7 @@ def read_by_cuts(segmentation: Segmentation, classifier: Classifier, verifier: V
         same_count = line is not None and len(line.digits) == len(chain)
         digits = digit_readings(candidates.probabilities[chain], boxes, threshold,
                                 line.probabilities if same_count else None)
-        fit = float(scores[chain].sum()) + (line.log_likelihood([d.label for d in digits]) if line else 0.0)
+        fit = float(scores[chain].sum()) + (line.log_likelihood([d.label for d in digits]) if line is not None else 0)
         if fit > best_fit:
             best_fit, best_digits = fit, digits
     return best_digits
