@@ -110,7 +110,7 @@ def test_bundled_line_reader_reads_composed_numbers():
         digits = reader.read(clean_ink(compose(labels, gaps, seed=int(rng.integers(5)))[0]))[0]
         read_right += digits == labels
         counted_right += len(digits) == len(labels)
-    assert counted_right >= 19  # counting is what `read` follows it for
+    assert counted_right >= 19  # counting is what `read` weighs it for
     assert read_right >= 17  # it may read the classic ៥ as one of the ៤ styles; the classifier reads it right
 
 
