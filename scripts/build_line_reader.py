@@ -1,7 +1,7 @@
 """Rebuild the bundled line reader khmerdigit/assets/line.tflite from scratch.
 
-    python scripts/build_line_reader.py [--real ../shared/data/khmer-digits-real] [--numbers 32000]
-                                        [--epochs 24] [--workdir build/line-reader]
+    python scripts/build_line_reader.py [--real ../shared/data/khmer-digits-real] [--numbers 48000]
+                                        [--epochs 16] [--workdir build/line-reader]
                                         [--out khmerdigit/assets/line.tflite]
 
 Numbers are composed from pen-stroke digits, font digits, the multi-writer set's train/ (never its
@@ -27,8 +27,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--real", type=Path, default=Path("../shared/data/khmer-digits-real"))
     parser.add_argument("--multiwriter", type=Path, default=Path("../shared/data/khmer-digits-multiwriter"))
-    parser.add_argument("--numbers", type=int, default=32000, help="Composed numbers to train on (a twentieth validates).")
-    parser.add_argument("--epochs", type=int, default=24)
+    parser.add_argument("--numbers", type=int, default=48000,
+                        help="Composed numbers to train on (a twentieth validates).")
+    parser.add_argument("--epochs", type=int, default=16)
     parser.add_argument("--workdir", type=Path, default=Path("build/line-reader"))
     parser.add_argument("--out", type=Path, default=Path("khmerdigit/assets/line.tflite"))
     parser.add_argument("--seed", type=int, default=0)

@@ -45,7 +45,7 @@ class LineResult:
     epochs: int
 
 
-def train_line_reader(pools: list[DigitPool], out: Path, numbers: int = 32000, epochs: int = 24, seed: int = 0,
+def train_line_reader(pools: list[DigitPool], out: Path, numbers: int = 48000, epochs: int = 16, seed: int = 0,
                       workers: int = os.cpu_count() or 1, track: Track = no_track) -> LineResult:
     """Train the line reader on `numbers` composed numbers (a twentieth held out), keep its best epoch
     and save it as `out` (.keras) with its metadata."""
@@ -57,8 +57,8 @@ def train_line_reader(pools: list[DigitPool], out: Path, numbers: int = 32000, e
     model.compile(optimizer=keras.optimizers.Adam(2e-3), loss=ctc_loss)
     callbacks = [keras.callbacks.ReduceLROnPlateau(patience=2, factor=0.3),
                  keras.callbacks.EarlyStopping(patience=epochs, restore_best_weights=True)]  # keeps the best epoch
-    history = model.fit(x.astype(np.float32)[..., None], y, batch_size=64, epochs=epochs, verbose=0, callbacks=callbacks,
-                        validation_data=(x_valid.astype(np.float32)[..., None], y_valid))
+    history = model.fit(x.astype(np.float32)[..., None], y, batch_size=64, epochs=epochs, verbose=0,
+                        callbacks=callbacks, validation_data=(x_valid.astype(np.float32)[..., None], y_valid))
     exact = exact_share(model, x_valid, y_valid)
     save_model(model, Path(out), line_metadata(model.count_params(), numbers=numbers, valid_exact=round(exact, 4)))
     return LineResult(Path(out), numbers, exact, int(np.argmin(history.history["val_loss"])) + 1)
