@@ -46,6 +46,18 @@ def test_an_ink_map_is_preprocessed_as_its_image_is():
     assert np.abs(preprocess_ink(ink_map(faint), CONFIG) - preprocess(faint, CONFIG)).max() < 1e-5
 
 
+def test_ink_is_measured_against_the_darkest_ink_within_one_image_height():
+    gray = np.asarray(digit_image(6), np.float32) / 255.0
+    side = gray.shape[0]
+    line = np.ones((side, 4 * side), np.float32)
+    line[:, :side] = gray
+    line[:, 3 * side :] = 1.0 - 0.6 * (1.0 - gray)  # the same digit written faintly, two image heights away
+    assert ink_map(line)[:, 3 * side :].max() > 0.95  # as strong as if it were alone
+    halves = gray.copy()
+    halves[:, side // 2 :] = 1.0 - 0.6 * (1.0 - gray[:, side // 2 :])  # one digit, its right half faint
+    assert ink_map(halves)[:, side // 2 :].max() < 0.6  # within one digit, the whole digit is the measure
+
+
 def test_rgba_transparent_canvas_is_composited_on_white():
     ink = np.asarray(digit_image(2))
     rgba = np.zeros(ink.shape + (4,), np.uint8)

@@ -103,6 +103,14 @@ def test_the_digit_height_of_a_broken_digit_is_not_a_pieces_height():
     assert clean_ink(1.0 - mask.astype(np.float32)).digit_height >= 0.5 * 36
 
 
+def test_a_faint_digit_apart_from_darker_ones_is_read(reader):
+    gray, boxes = compose([3, 1, 4], [12, 70])
+    faint = slice(boxes[2].left - 2, None)
+    gray[:, faint] = 1.0 - 0.25 * (1.0 - gray[:, faint])  # the ៤ written with a quarter of the others' ink
+    assert_boxes(boxes_read(reader, gray), boxes)
+    assert reader.read(gray).arabic == "314"
+
+
 def test_specks_and_dots_are_ignored(reader):
     gray, boxes = compose([5, 8, 0], [12, 12])
     for row, col in [(2, 5), (gray.shape[0] - 3, 40), (4, gray.shape[1] - 6), (gray.shape[0] // 2, boxes[0].right + 6)]:

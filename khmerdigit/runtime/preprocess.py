@@ -25,6 +25,7 @@ WORKING_SIDE = 512  # large photos are shrunk to this before any pixel work
 INK_THRESHOLD = 0.25  # normalized ink above this counts for the bounding box
 SPECK_FRACTION = 0.02  # components with less than this share of the ink are specks
 DIGIT_FILL = 0.75  # the digit's longer side fills this share of the output
+FAINT_INK = 0.5  # ink is measured against its neighbourhood's darkest, but at least this share of the image's
 
 ImageSource = Union[str, Path, bytes, Image.Image, np.ndarray]
 
@@ -176,16 +177,25 @@ def flatten_background(gray: np.ndarray) -> np.ndarray:
 
 
 def ink_map(gray: np.ndarray) -> np.ndarray:
-    """Grayscale -> ink strength in 0..1 (1 = full ink), whatever the polarity, contrast and digit size."""
+    """Grayscale -> ink strength in 0..1 (1 = full ink), whatever the polarity, contrast and digit size.
+
+    Ink is measured against the darkest ink within one image height to either side (and at least
+    FAINT_INK of the whole image's): for one digit that is the whole image, and along a number each
+    digit is measured against its own neighbourhood, so a digit written more faintly than the others
+    is not lost below the threshold."""
     gray = flatten_background(gray)
     background = float(np.median(gray))
     # 2x2 means: extremes that single noisy pixels cannot fake, however little ink there is
     smooth = (gray[:-1, :-1] + gray[1:, :-1] + gray[:-1, 1:] + gray[1:, 1:]) / 4 if min(gray.shape) > 1 else gray
     dark, light = background - float(smooth.min()), float(smooth.max()) - background
-    ink, peak = (background - gray, dark) if dark >= light else (gray - background, light)
+    sign = 1.0 if dark >= light else -1.0
+    peak = max(dark, light)
     if peak < 0.05:
         return np.zeros_like(gray, dtype=np.float32)
-    return np.clip((ink / peak - 0.15) / 0.85, 0.0, 1.0).astype(np.float32)
+    column_peaks = np.pad((sign * (background - smooth)).max(axis=0), (0, gray.shape[1] - smooth.shape[1]), mode="edge")
+    nearby = ndimage.maximum_filter1d(column_peaks, 2 * gray.shape[0] + 1, mode="nearest")
+    ink = sign * (background - gray) / np.maximum(nearby, FAINT_INK * peak)
+    return np.clip((ink - 0.15) / 0.85, 0.0, 1.0).astype(np.float32)
 
 
 def remove_specks(ink: np.ndarray) -> np.ndarray:
