@@ -16,6 +16,7 @@ from khmerdigit.runtime.backend import import_keras
 from khmerdigit.runtime.classifier import Classifier
 from khmerdigit.runtime.preprocess import PreprocessConfig
 from khmerdigit.runtime.registry import digits_metadata, metadata_path
+from khmerdigit.train.trainer import Reporter, TrainConfig, TrainingInterrupted, stop_requested, train
 from tests.helpers import make_class_folders, run
 
 
@@ -46,6 +47,24 @@ def test_interrupted_training_keeps_checkpoint_and_resumes(tmp_path, stop_signal
     assert result.exit_code == 0, result.output
     history = read_history(run_dir / "history.csv")
     assert [row["epoch"] for row in history] == list(range(1, done + 3))
+
+
+class LostInterrupt(Reporter):
+    """Requests a stop after the first epoch as the signal handler does, but its KeyboardInterrupt is lost
+    (as it is when it lands in a finalizer)."""
+
+    def epoch(self, epoch: int, logs: dict) -> None:
+        stop_requested.set()
+
+
+def test_a_stop_request_whose_interrupt_was_lost_stops_training_after_the_next_batch(tmp_path):
+    make_class_folders(tmp_path / "raw", per_class=10)
+    prepare(tmp_path / "raw", tmp_path / "prepared")
+    config = TrainConfig(data=[str(tmp_path / "prepared")], epochs=50, batch_size=16,
+                         project=str(tmp_path / "runs"), name="job")
+    with pytest.raises(TrainingInterrupted) as interrupted:
+        train(config, LostInterrupt())
+    assert read_json(interrupted.value.run_dir / "state.json")["epochs_done"] == 1
 
 
 def save_with_metadata(model, path, **changes):

@@ -59,14 +59,15 @@ def train(
                                           file_okay=False, metavar="RUN"),
 ) -> None:
     """Train a model; writes runs/NAME with best/last checkpoints, history and config."""
-    from khmerdigit.train.trainer import TrainConfig, TrainingInterrupted
+    from khmerdigit.train.trainer import TrainConfig, TrainingInterrupted, request_stop
     from khmerdigit.train.trainer import resume as resume_run
     from khmerdigit.train.trainer import train as train_model
 
     for folder in data:
         if resume is None and not folder.is_dir():
             fail(f"--data {display_path(folder)} does not exist (run khmerdigit prepare first)")
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops as cleanly as Ctrl-C
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):  # SIGTERM stops as cleanly as Ctrl-C
+        signal.signal(stop_signal, request_stop)
     reporter = TrainProgress()
     try:
         if resume is not None:

@@ -180,9 +180,9 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     """Grayscale -> ink strength in 0..1 (1 = full ink), whatever the polarity, contrast and digit size.
 
     Ink is measured against the darkest ink within one image height to either side (and at least
-    FAINT_INK of the whole image's): for one digit that is the whole image, and along a number each
-    digit is measured against its own neighbourhood, so a digit written more faintly than the others
-    is not lost below the threshold."""
+    FAINT_INK of the whole image's): in an image no wider than tall (one digit) that is the whole
+    image's darkest; along a number, each digit's neighbourhood's, so a digit written or lit more
+    faintly than the others is not lost below the ink threshold."""
     gray = flatten_background(gray)
     background = float(np.median(gray))
     # 2x2 means: extremes that single noisy pixels cannot fake, however little ink there is

@@ -6,6 +6,7 @@ Imports TensorFlow; the CLI imports this module only inside `train`.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -52,6 +53,16 @@ class TrainingInterrupted(KeyboardInterrupt):
     def __init__(self, run_dir: Path):
         super().__init__(str(run_dir))
         self.run_dir = run_dir
+
+
+stop_requested = threading.Event()  # set by `request_stop`; training checks it after every batch
+
+
+def request_stop(signum, frame) -> None:
+    """Signal handler (Ctrl-C, SIGTERM): stop training as Ctrl-C does. A KeyboardInterrupt that lands
+    where Python drops it (in a finalizer) is raised again after the next batch."""
+    stop_requested.set()
+    raise KeyboardInterrupt
 
 
 class Reporter:
@@ -146,6 +157,8 @@ class RunRecorder(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None) -> None:
         self.reporter.batch()
+        if stop_requested.is_set():
+            raise KeyboardInterrupt
 
     def on_epoch_begin(self, epoch, logs=None) -> None:
         self.started = time.time()
@@ -179,6 +192,7 @@ def model_summary(model) -> str:
 def train(config: TrainConfig, reporter: Reporter = Reporter(), track: Track = no_track,
           resume_dir: Optional[Path] = None) -> Path:
     """Train a model as `config` says (or continue `resume_dir`); return the run folder."""
+    stop_requested.clear()
     architecture = get_architecture(config.model)
     preprocess_config = PreprocessConfig(architecture.preprocess.size, config.method or architecture.preprocess.method)
     set_seeds(config.seed)
