@@ -15,7 +15,8 @@ is then photographed (gray uneven paper with a shadow, defocus, low contrast, JP
 "exact, true cuts": the same images with each digit cut out perfectly (what the classifier alone
 gets right). "misread flagged": share of misread numbers marked uncertain (number confidence below
 the threshold, or the line reader reading other digits); "right flagged": share of correctly read
-numbers marked uncertain. The baseline reads every connected piece of ink as one digit with the
+numbers marked uncertain; "mean confidence": the mean of `read`'s number confidences (were they calibrated, it
+would match the share read right). The baseline reads every connected piece of ink as one digit with the
 same classifier; "line reader alone" is the reading of `read`'s line reader by itself (it neither
 flags nor is timed apart).
 
@@ -106,11 +107,13 @@ class Score:
     misread_flagged: int = 0  # misread numbers marked uncertain
     right_flagged: int = 0  # correctly read numbers marked uncertain
     seconds: list[float] = field(default_factory=list)
+    confidences: list[float] = field(default_factory=list)  # the number confidences `read` gives
     flags: bool = True  # whether the reader marks numbers uncertain
 
     def add(self, read: str, truth: str, true_cuts: str, uncertain: bool = False,
-            seconds: Optional[float] = None) -> None:
-        """Count one number (`seconds`: None for a reader not timed apart)."""
+            seconds: Optional[float] = None, confidence: Optional[float] = None) -> None:
+        """Count one number (`seconds`: None for a reader not timed apart; `confidence`: None for a reader
+        that gives none)."""
         self.numbers += 1
         self.exact += read == truth
         self.misread_flagged += read != truth and uncertain
@@ -120,6 +123,8 @@ class Score:
         self.digit_errors += min(len(truth), edit_distance(read, truth))
         if seconds is not None:
             self.seconds.append(seconds)
+        if confidence is not None:
+            self.confidences.append(confidence)
 
     def row(self) -> list[str]:
         misread = self.numbers - self.exact
@@ -127,6 +132,7 @@ class Score:
                 percent(self.exact_true_cuts / self.numbers),
                 percent(self.misread_flagged / misread) if misread and self.flags else "-",
                 percent(self.right_flagged / self.exact) if self.exact and self.flags else "-",
+                percent(float(np.mean(self.confidences))) if self.confidences else "-",
                 f"{1000 * float(np.median(self.seconds)):.0f}" if self.seconds else "-",
                 f"{1000 * float(np.mean(self.seconds)):.0f}" if self.seconds else "-"]
 
@@ -148,7 +154,7 @@ def score_row(reader: NumberReader, pool: dict[int, list[np.ndarray]], lengths: 
         true_cuts = read_with_true_cuts(gray, masks, reader.classifier)
         start = time.perf_counter()
         reading = reader.read(gray)
-        ours.add(reading.arabic, truth, true_cuts, reading.uncertain, time.perf_counter() - start)
+        ours.add(reading.arabic, truth, true_cuts, reading.uncertain, time.perf_counter() - start, reading.confidence)
         line.add(reading.line_reading or "", truth, true_cuts)
         start = time.perf_counter()
         read, uncertain = baseline_read(gray, reader.classifier)
@@ -211,7 +217,7 @@ def main() -> None:
                     for name, result in scores.items():
                         rows.append([source, length, spacing, condition_name, name, *result.row()])
     header = ["digits from", "length", "spacing", "condition", "reader", "numbers", "exact number", "per digit",
-              "exact, true cuts", "misread flagged", "right flagged", "median ms", "mean ms"]
+              "exact, true cuts", "misread flagged", "right flagged", "mean confidence", "median ms", "mean ms"]
     touching_reader = "cuts only" if reader.line_reader is None else f"cuts and {reader.line_reader.path.name}"
     print_wide(simple_table(f"Reading whole numbers with {reader.classifier.path.name} (touching digits: "
                             f"{touching_reader}; seed {args.seed})", header, rows))
