@@ -28,20 +28,18 @@ the share read right, and how many misread images were flagged.
 from __future__ import annotations
 
 import argparse
-import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
-from PIL import Image
 from scipy import ndimage
 
 from khmerdigit import defaults, percent
 from khmerdigit.cli.console import print_wide, simple_table, track
 from khmerdigit.data.augment import PERTURBATIONS
-from khmerdigit.data.compose import compose_number, split_digits, stroke_digits
+from khmerdigit.data.compose import compose_number, photographed_number, split_digits, stroke_digits
 from khmerdigit.data.dataset import labelled_files
 from khmerdigit.reading.reader import NumberReader, load_number_reader
 from khmerdigit.reading.segment import clean_ink, digit_crop
@@ -79,20 +77,6 @@ def baseline_read(gray: np.ndarray, classifier: Classifier) -> tuple[str, bool]:
     probabilities = classifier.probabilities(crops)
     read = "".join(str(label) for label in probabilities.argmax(axis=1))
     return read, float(np.prod(probabilities.max(axis=1))) < defaults.THRESHOLD
-
-
-def photographed(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The composed number as a phone photo: gray paper with a shadow, defocus, lower contrast, JPEG."""
-    rows, cols = np.mgrid[0 : gray.shape[0], 0 : gray.shape[1]] / max(gray.shape)
-    angle = rng.uniform(0, 2 * np.pi)
-    shadow = 1.0 - rng.uniform(0.1, 0.35) * np.clip(np.cos(angle) * rows + np.sin(angle) * cols, 0, 1)
-    paper = rng.uniform(0.55, 0.8)
-    photo = ndimage.gaussian_filter(gray, rng.uniform(0.6, 1.4))
-    photo = (paper * (0.35 + 0.65 * photo)) * shadow + rng.normal(0, 0.02, gray.shape)
-    buffer = io.BytesIO()
-    Image.fromarray(np.round(np.clip(photo, 0, 1) * 255).astype(np.uint8)).save(buffer, "JPEG",
-                                                                               quality=int(rng.integers(30, 70)))
-    return np.asarray(Image.open(buffer), np.float32) / 255.0
 
 
 @dataclass
@@ -208,7 +192,7 @@ def main() -> None:
             for spacing, touching in {"clean": 0.0, "touching pairs": 0.5}.items():
                 conditions = {"as written": as_written}
                 if source != "synthetic" and lengths == (4, 4):
-                    conditions["photo"] = photographed
+                    conditions["photo"] = photographed_number
                 for condition_name, condition in conditions.items():
                     seed = [args.seed, 2 * number_sets]
                     number_sets += 1

@@ -6,7 +6,9 @@
 
 Numbers are composed from pen-stroke digits, font digits, the multi-writer set's train/ (never its
 valid/, which benchmarks/read_numbers.py composes its numbers from) and the real development set's
-train split (the bundled digit model's split). Run from a checkout with khmerdigit installed (pip install -e ".[dev]").
+train split (the bundled digit model's split). Then `read`'s digit confidences are calibrated on it
+(scripts/calibrate_reader.py, about 15 minutes). Run from a checkout with khmerdigit installed
+(pip install -e ".[dev]").
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from khmerdigit.cli.console import out, track
 from khmerdigit.data.compose import training_pools
+from khmerdigit.evaluate.calibration import calibrate_reader
 from khmerdigit.train.export import export_tflite
 from khmerdigit.train.line import train_line_reader
 
@@ -43,6 +46,8 @@ def main() -> None:
     out.print(f"{result.numbers:,} numbers, best epoch {result.epochs}, held-out numbers read exactly "
               f"{result.valid_exact:.1%}")
     export_tflite(model, args.out, quantize="dynamic")
+    calibration = calibrate_reader(args.out, numbers=1500, track=track)  # as scripts/calibrate_reader.py
+    out.print(f"calibrated read's digit confidences on it: {calibration.to_dict()}")
     out.print(f"wrote {args.out} from {model} in {time.perf_counter() - started:.0f} s")
 
 

@@ -1,4 +1,7 @@
+import json
+
 import numpy as np
+import pytest
 
 from khmerdigit.evaluate.metrics import compute_metrics
 
@@ -38,3 +41,34 @@ def test_temperature_scaling_undoes_overconfidence():
     accepted, errors = risk_coverage(honest, labels, threshold=0.9)
     confident = honest.max(1) >= 0.9
     assert accepted == confident.mean() and errors == (honest.argmax(1) != labels)[confident].mean()
+
+
+def test_agreement_calibration_is_recovered_from_digits_read_right_and_wrong():
+    from khmerdigit.evaluate.calibration import fit_agreement_calibration
+    from khmerdigit.reading.calibration import AgreementCalibration
+
+    rng = np.random.default_rng(0)
+    truth = AgreementCalibration(1.5, 0.5, 0.3)
+    classifier, line = rng.uniform(0.01, 0.999, (2, 6000))
+    correct = rng.random(6000) < truth.confidence(classifier, line)
+    fitted = fit_agreement_calibration(classifier, line, correct)
+    assert fitted.intercept == pytest.approx(1.5, abs=0.25)
+    assert fitted.classifier == pytest.approx(0.5, abs=0.08) and fitted.line == pytest.approx(0.3, abs=0.08)
+    assert AgreementCalibration.from_dict(fitted.to_dict()) == AgreementCalibration(
+        *(round(value, 4) for value in (fitted.intercept, fitted.classifier, fitted.line)))
+
+
+def test_calibrate_reader_reads_composed_numbers_and_saves_the_fit_beside_the_line_reader(tmp_path):
+    from khmerdigit.evaluate.calibration import calibrate_reader
+    from khmerdigit.reading.calibration import AgreementCalibration
+    from khmerdigit.reading.line_reader import LineReader
+    from khmerdigit.runtime.registry import LINE
+
+    line_model = tmp_path / "line.tflite"
+    line_model.write_bytes(LINE.bundled.read_bytes())
+    line_model.with_suffix(".json").write_text(LINE.bundled.with_suffix(".json").read_text())
+    fitted = calibrate_reader(line_model, numbers=30, seed=5)
+    saved = json.loads(line_model.with_suffix(".json").read_text())
+    assert saved["calibrated_on"] == "30 numbers of pen-stroke digits, seed 5"
+    assert LineReader(line_model).calibration == AgreementCalibration.from_dict(fitted.to_dict())
+

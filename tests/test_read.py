@@ -8,9 +8,12 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
-from khmerdigit.reading.line_reader import LineReading
+from khmerdigit.reading.calibration import AgreementCalibration
+from khmerdigit.reading.line_reader import LineReader, LineReading
 from khmerdigit.reading.reader import (
+    DigitReading,
     SplitWeights,
+    calibrated,
     digit_readings,
     load_number_reader,
     read_number,
@@ -219,6 +222,7 @@ class AlteredLineReader:
 
     def __init__(self, line_reader):
         self.line_reader = line_reader
+        self.calibration = line_reader.calibration
 
     def read(self, clean):
         return self.alter(self.line_reader.read(clean))
@@ -355,3 +359,36 @@ def test_a_digit_is_labelled_by_both_readers_with_the_classifiers_confidence():
     sure = np.array([[0.0, 0.9, 0.1, *[0.0] * 7]])
     leaning = np.array([[0.0, 0.4, 0.6, *[0.0] * 7]])  # a line reader leaning the other way does not overrule it
     assert digit_readings(sure, [box], 0.5, leaning)[0].label == 1
+
+
+def test_digits_the_line_reader_confirms_gain_confidence_and_those_it_contradicts_lose_it():
+    box = Box(0, 0, 10, 10)
+    digits = [DigitReading(3, 0.3, box, True), DigitReading(1, 0.99, box, False), DigitReading(4, 0.95, box, False)]
+    line = np.zeros((3, 10))
+    line[[0, 1, 2, 2], [3, 1, 9, 4]] = [0.999, 0.999, 0.999, 0.001]  # confirms ៣ and ១, reads ៩ for ៤
+    reading = LineReading([3, 1, 9], line, np.zeros((1, 11)))
+    unsure, sure, contradicted = calibrated(digits, reading, AgreementCalibration(0.4, 0.4, 0.3), 0.9)
+    assert unsure.confidence > 0.8 and sure.confidence > 0.98 and not sure.uncertain
+    assert contradicted.confidence < 0.5 and contradicted.uncertain
+    assert [d.label for d in (unsure, sure, contradicted)] == [3, 1, 4]
+
+
+def test_read_calibrates_digit_confidences_with_the_bundled_line_readers_calibration(reader, tmp_path):
+    calibration = reader.line_reader.calibration
+    assert calibration is not None and calibration.line > 0  # confirming raises confidence
+    bare = tmp_path / "line.tflite"
+    bare.write_bytes(reader.line_reader.path.read_bytes())
+    metadata = json.loads(reader.line_reader.path.with_suffix(".json").read_text())
+    bare.with_suffix(".json").write_text(json.dumps({k: v for k, v in metadata.items() if k != "calibration"}))
+    uncalibrated = LineReader(bare)
+    assert uncalibrated.calibration is None
+    gray, _ = compose([3, 1, 4, 1], [10, 14, 8])
+    raw = read_number(gray, reader.classifier, reader.verifier, line_reader=uncalibrated)
+    reading = reader.read(gray)
+    line = reader.line_reader.read(clean_ink(gray))
+    labels = [d.label for d in reading.digits]
+    assert labels == [d.label for d in raw.digits] == line.digits
+    expected = calibration.confidence(np.array([d.confidence for d in raw.digits]),
+                                      line.probabilities[range(4), labels])
+    assert [d.confidence for d in reading.digits] == pytest.approx(expected)
+    assert reading.confidence == pytest.approx(np.prod(expected))

@@ -8,6 +8,7 @@ short stroke); the page may have ruling lines, specks, noise, uneven paper and e
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -133,6 +134,20 @@ def compose_number(digits: list[np.ndarray], touching: float,
     gray = on_paper(canvas, rng, invert=rng.random() < 0.3, noise=rng.uniform(0, 0.05),
                     unevenness=rng.uniform(0, 0.3), contrast=rng.uniform(0.6, 1.0))
     return gray.astype(np.float32), masks
+
+
+def photographed_number(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The composed number as a phone photo: gray paper with a shadow, defocus, lower contrast, JPEG."""
+    rows, cols = np.mgrid[0 : gray.shape[0], 0 : gray.shape[1]] / max(gray.shape)
+    angle = rng.uniform(0, 2 * np.pi)
+    shadow = 1.0 - rng.uniform(0.1, 0.35) * np.clip(np.cos(angle) * rows + np.sin(angle) * cols, 0, 1)
+    paper = rng.uniform(0.55, 0.8)
+    photo = ndimage.gaussian_filter(gray, rng.uniform(0.6, 1.4))
+    photo = (paper * (0.35 + 0.65 * photo)) * shadow + rng.normal(0, 0.02, gray.shape)
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(np.clip(photo, 0, 1) * 255).astype(np.uint8)).save(buffer, "JPEG",
+                                                                               quality=int(rng.integers(30, 70)))
+    return np.asarray(Image.open(buffer), np.float32) / 255.0
 
 
 DigitPool = dict[int, list[np.ndarray]]  # digit -> ink maps of single handwritten digits

@@ -1,4 +1,5 @@
-"""How far confidence can be trusted: temperature scaling, expected calibration error, risk-coverage."""
+"""How far confidence can be trusted: temperature scaling, expected calibration error, risk-coverage, and
+the calibration of digits inside numbers on the line reader's probabilities."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from scipy.optimize import minimize_scalar
 from khmerdigit import KhmerDigitError
 from khmerdigit.fileio import read_json, write_json
 from khmerdigit.progress import Track, no_track
+from khmerdigit.reading.calibration import AgreementCalibration, log_odds
+from khmerdigit.reading.reader import NumberReader
 from khmerdigit.runtime.classifier import Classifier, checked_views, with_temperature
 from khmerdigit.runtime.preprocess import as_gray, preprocess
 from khmerdigit.runtime.registry import metadata_path
@@ -73,3 +76,54 @@ def calibrate_model(model_path: Path, folders: list[Path], views: int = 1, track
     write_json(metadata_path(model_path), {**metadata, "temperature": round(temperature, 4), "views": views,
                                            "calibrated_on": [Path(f).name for f in folders]})
     return temperature
+
+
+def fit_agreement_calibration(classifier_probability: np.ndarray, line_probability: np.ndarray,
+                              correct: np.ndarray) -> AgreementCalibration:
+    """Logistic regression of whether each digit was read right on both readers' log-odds of its label."""
+    from sklearn.linear_model import LogisticRegression
+
+    features = np.column_stack([log_odds(classifier_probability), log_odds(line_probability)])
+    fit = LogisticRegression().fit(features, correct)
+    return AgreementCalibration(float(fit.intercept_[0]), *map(float, fit.coef_[0]))
+
+
+def reader_agreement(reader: NumberReader, numbers: int, seed: int = 1,
+                     track: Track = no_track) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Read `numbers` numbers composed from fresh pen-stroke digits (4 or 2-10 digits, touching or not,
+    a third photographed) without calibration. For each digit of a number read with the right count of
+    digits, where the line reader read as many: the classifier's probability of its label, the line
+    reader's, and whether it is right."""
+    from khmerdigit.data.compose import compose_number, photographed_number, stroke_digits
+    from khmerdigit.reading.segment import clean_ink
+
+    rng = np.random.default_rng([seed, 1])
+    pool = stroke_digits(50, rng)
+    line_reader = reader.line_reader
+    line_reader.calibration = None  # read with the classifier's own probabilities
+    rows = []
+    for _ in track(range(numbers), "Reading composed numbers"):
+        labels = rng.integers(0, 10, 4 if rng.random() < 0.5 else int(rng.integers(2, 11)))
+        touching = 0.5 if rng.random() < 0.5 else 0.0
+        gray, _ = compose_number([pool[d][rng.integers(len(pool[d]))] for d in labels], touching, rng)
+        if rng.random() < 1 / 3:
+            gray = photographed_number(gray, rng)
+        reading = reader.read(gray)
+        line = line_reader.read(clean_ink(gray))
+        if len(reading.digits) == len(labels) == len(line.digits):
+            rows += [(digit.confidence, line.probabilities[k, digit.label], digit.label == labels[k])
+                     for k, digit in enumerate(reading.digits)]
+    return tuple(np.array(column) for column in zip(*rows))  # type: ignore[return-value]
+
+
+def calibrate_reader(line_model: Path, numbers: int, seed: int = 1, track: Track = no_track) -> AgreementCalibration:
+    """Fit how `read` calibrates digit confidences on the line reader's (with the bundled digit model and
+    verifier) and save it in the line reader's metadata."""
+    from khmerdigit.reading.reader import load_number_reader
+
+    reader = load_number_reader(line_model=line_model)
+    calibration = fit_agreement_calibration(*reader_agreement(reader, numbers, seed, track))
+    metadata = read_json(metadata_path(line_model))
+    write_json(metadata_path(line_model), {**metadata, "calibration": calibration.to_dict(),
+                                           "calibrated_on": f"{numbers} numbers of pen-stroke digits, seed {seed}"})
+    return calibration

@@ -18,6 +18,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 from PIL import Image
 
+from khmerdigit.reading.calibration import AgreementCalibration
 from khmerdigit.reading.segment import CleanInk, mask_box, soft_ink
 from khmerdigit.runtime.registry import LINE, LINE_MARGIN, checked_metadata, model_file
 from khmerdigit.runtime.runners import model_runner
@@ -95,12 +96,15 @@ class LineReading(NamedTuple):
 
 
 class LineReader:
-    """A line-reader model (.keras or .tflite, with its metadata)."""
+    """A line-reader model (.keras or .tflite, with its metadata, which may hold the calibration of the
+    digits it confirms or contradicts: `khmerdigit.reading.calibration`)."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.metadata = checked_metadata(self.path, LINE)
         self.runner = model_runner(self.path)
+        calibration = self.metadata.get("calibration")
+        self.calibration = AgreementCalibration.from_dict(calibration) if calibration else None
 
     def read(self, clean: CleanInk) -> LineReading:
         """The digits of the number's cleaned ink as the line reader reads them (see `best_path`)."""

@@ -10,16 +10,18 @@ whole digit. The split is the one whose digits are most likely whole, most confi
 and most digit-like in shape, and whose digits the line reader finds likely: splits with as many
 digits as it counts, one fewer and one more compete (its count is weighed, not followed; it is
 ignored when it counts more digits than there are pieces of ink, each narrow enough to be one digit).
-Confidences come from the classifier alone; the label of a digit the classifier is unsure of also
-weighs the line reader's probabilities, at the power `LINE_WEIGHT`, when it reads as many digits (at
-full weight they read unseen writers' numbers worse, and as confidences they made wrong readings
-look sure).
+The label of a digit the classifier is unsure of also weighs the line reader's probabilities, at the
+power `LINE_WEIGHT`, when it reads as many digits (at full weight they read unseen writers' numbers
+worse). A digit's confidence is the classifier's probability of its label; when the line reader read
+as many digits, calibrated on both readers' probabilities of that label
+(`khmerdigit.reading.calibration`), since a digit both read alike is more often right than either
+says alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 from pathlib import Path
 from typing import Optional
@@ -29,6 +31,7 @@ from scipy import ndimage
 
 from khmerdigit import KHMER_GLYPHS, defaults
 from khmerdigit.fileio import display_path
+from khmerdigit.reading.calibration import AgreementCalibration
 from khmerdigit.reading.line_reader import LineReader, LineReading
 from khmerdigit.reading.segment import (
     MAX_WIDTH,
@@ -203,8 +206,22 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
                                None if line is not None and overcounts(clean, line.digits) else line)
         if digits is None or product(by_cuts) > product(digits):
             digits = by_cuts
-    line_reading = "".join(str(label) for label in line.digits) if line is not None else None
-    return NumberReading(name, tuple(digits), threshold, size, line_reading)
+    if line is None:
+        return NumberReading(name, tuple(digits), threshold, size)
+    if line_reader.calibration is not None and len(line.digits) == len(digits):
+        digits = calibrated(digits, line, line_reader.calibration, threshold)
+    return NumberReading(name, tuple(digits), threshold, size, "".join(str(label) for label in line.digits))
+
+
+def calibrated(digits: list[DigitReading], line: LineReading, calibration: AgreementCalibration,
+               threshold: float) -> list[DigitReading]:
+    """The digits with their confidences calibrated on the line reader's probabilities of their labels
+    (it read as many digits)."""
+    labels = [digit.label for digit in digits]
+    confidences = calibration.confidence(np.array([digit.confidence for digit in digits]),
+                                         line.probabilities[np.arange(len(labels)), labels])
+    return [replace(digit, confidence=float(c), uncertain=float(c) < threshold)
+            for digit, c in zip(digits, confidences)]
 
 
 def product(digits: list[DigitReading]) -> float:
