@@ -392,3 +392,7 @@ def test_read_calibrates_digit_confidences_with_the_bundled_line_readers_calibra
                                       line.probabilities[range(4), labels])
     assert [d.confidence for d in reading.digits] == pytest.approx(expected)
     assert reading.confidence == pytest.approx(np.prod(expected))
+    lone, _ = compose([6], [])
+    assert len(reader.line_reader.read(clean_ink(lone)).digits) == 1
+    assert [d.confidence for d in reader.read(lone).digits] == [d.confidence for d in read_number(
+        lone, reader.classifier, reader.verifier, line_reader=uncalibrated).digits]  # as predict gives it

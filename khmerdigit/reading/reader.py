@@ -12,10 +12,11 @@ digits as it counts, one fewer and one more compete (its count is weighed, not f
 ignored when it counts more digits than there are pieces of ink, each narrow enough to be one digit).
 The label of a digit the classifier is unsure of also weighs the line reader's probabilities, at the
 power `LINE_WEIGHT`, when it reads as many digits (at full weight they read unseen writers' numbers
-worse). A digit's confidence is the classifier's probability of its label; when the line reader read
-as many digits, calibrated on both readers' probabilities of that label
-(`khmerdigit.reading.calibration`), since a digit both read alike is more often right than either
-says alone.
+worse). A digit's confidence is the classifier's probability of its label; in a number of several digits
+that the line reader read as many of, calibrated on both readers' probabilities of that label
+(`khmerdigit.reading.calibration`), since a digit both read alike is more often right than the
+classifier says alone. A lone digit keeps the classifier's probability, as `predict` gives it (the
+calibration was fitted on numbers of two or more digits).
 """
 
 from __future__ import annotations
@@ -208,7 +209,7 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
             digits = by_cuts
     if line is None:
         return NumberReading(name, tuple(digits), threshold, size)
-    if line_reader.calibration is not None and len(line.digits) == len(digits):
+    if line_reader.calibration is not None and len(line.digits) == len(digits) > 1:
         digits = calibrated(digits, line, line_reader.calibration, threshold)
     return NumberReading(name, tuple(digits), threshold, size, "".join(str(label) for label in line.digits))
 
