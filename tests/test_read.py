@@ -396,10 +396,3 @@ def test_read_calibrates_digit_confidences_with_the_bundled_line_readers_calibra
     assert len(reader.line_reader.read(clean_ink(lone)).digits) == 1
     assert [d.confidence for d in reader.read(lone).digits] == [d.confidence for d in read_number(
         lone, reader.classifier, reader.verifier, line_reader=uncalibrated).digits]  # as predict gives it
-
-
-def test_touching_digits_in_a_piece_narrow_enough_for_one_are_split_as_the_line_reader_reads_them(reader):
-    gray, _ = compose([2, 0, 2, 3], [12, None, 12], seed=1)  # ០ and ២ touch, in a piece narrow enough for one
-    clean = clean_ink(gray)
-    assert len(clean.blobs) == 3 and reader.line_reader.read(clean).digits == [2, 0, 2, 3]
-    assert reader.read(gray).arabic == "2023"

@@ -191,9 +191,7 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
     """Read the handwritten number (one line of digits, any length) in an image. When its separate pieces
     of ink are each one digit, they are read at once (`read_pieces`); otherwise, where digits may touch,
     or when that reading is unsure and the line reader reads otherwise, cuts are searched too
-    (`read_by_cuts`) and the surer reading wins. When the line reader still reads more digits, a split
-    into as many that the classifier reads surely as the line reader does wins (`split_as_line_reads`):
-    two digits touching in a piece narrow enough for one are otherwise read as one."""
+    (`read_by_cuts`) and the surer reading wins."""
     gray = as_gray(source)
     name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
     size = (gray.shape[1], gray.shape[0])
@@ -209,8 +207,6 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
                                None if line is not None and overcounts(clean, line.digits) else line)
         if digits is None or product(by_cuts) > product(digits):
             digits = by_cuts
-    if line is not None and len(line.digits) > len(digits):  # the pieces may hide touching digits
-        digits = split_as_line_reads(segment(gray, clean), classifier, verifier, threshold, weights, line) or digits
     if line is None:
         return NumberReading(name, tuple(digits), threshold, size)
     if line_reader.calibration is not None and len(line.digits) == len(digits) > 1:
@@ -227,24 +223,6 @@ def calibrated(digits: list[DigitReading], line: LineReading, calibration: Agree
                                          line.probabilities[np.arange(len(labels)), labels])
     return [replace(digit, confidence=float(c), uncertain=float(c) < threshold)
             for digit, c in zip(digits, confidences)]
-
-
-def split_as_line_reads(segmentation: Segmentation, classifier: Classifier, verifier: Verifier, threshold: float,
-                        weights: SplitWeights, line: LineReading) -> Optional[list[DigitReading]]:
-    """The best split of the cuts into as many digits as the line reader reads, if the classifier reads
-    each of them as the line reader does, and surely (at the threshold); None otherwise."""
-    groups = segmentation.groups()
-    if not groups:
-        return None
-    candidates = score_candidates(segmentation, groups, classifier, verifier)
-    chain = candidates.best_split_of_length(weights, len(line.digits), line.digits)
-    if chain is None:
-        return None
-    probabilities = candidates.probabilities[chain]
-    if list(probabilities.argmax(axis=1)) != line.digits or probabilities.max(axis=1).min() < threshold:
-        return None
-    boxes = [segmentation.box(*candidates.groups[index]) for index in chain]
-    return digit_readings(probabilities, boxes, threshold, line.probabilities)
 
 
 def product(digits: list[DigitReading]) -> float:
