@@ -396,3 +396,11 @@ def test_read_calibrates_digit_confidences_with_the_bundled_line_readers_calibra
     assert len(reader.line_reader.read(clean_ink(lone)).digits) == 1
     assert [d.confidence for d in reader.read(lone).digits] == [d.confidence for d in read_number(
         lone, reader.classifier, reader.verifier, line_reader=uncalibrated).digits]  # as predict gives it
+
+
+def test_the_sample_numbers_read_as_the_readme_shows(reader):
+    samples = Path(__file__).resolve().parents[1] / "sample_images"
+    sure = reader.read(samples / "number_2025.png")
+    assert sure.arabic == "2025" and not sure.uncertain
+    flagged = reader.read(samples / "number_12345.png")  # the line reader reads its looped ៥ as ៤៥
+    assert flagged.arabic == "12345" and flagged.uncertain and flagged.line_reading == "123445"
