@@ -123,7 +123,8 @@ def score_candidates(segmentation: Segmentation, groups: list[tuple[int, int]], 
 
 @dataclass(frozen=True)
 class DigitReading:
-    """One digit of a number: its label 0-9, the classifier's confidence and its box in the image."""
+    """One digit of a number: its label 0-9, its confidence (the classifier's probability, in a number
+    of which the line reader read as many digits calibrated on both readers': `calibrated`) and its box."""
 
     label: int
     confidence: float
