@@ -71,4 +71,3 @@ def test_calibrate_reader_reads_composed_numbers_and_saves_the_fit_beside_the_li
     saved = json.loads(line_model.with_suffix(".json").read_text())
     assert saved["calibrated_on"] == "30 numbers of pen-stroke digits, seed 5"
     assert LineReader(line_model).calibration == AgreementCalibration.from_dict(fitted.to_dict())
-

@@ -91,16 +91,15 @@ def fit_agreement_calibration(classifier_probability: np.ndarray, line_probabili
 def reader_agreement(reader: NumberReader, numbers: int, seed: int = 1,
                      track: Track = no_track) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Read `numbers` numbers composed from fresh pen-stroke digits (4 or 2-10 digits, touching or not,
-    a third photographed) without calibration. For each digit of a number read with the right count of
-    digits, where the line reader read as many: the classifier's probability of its label, the line
-    reader's, and whether it is right."""
+    a third photographed) with `reader`, whose line reader must hold no calibration. For each digit of a
+    number read with the right count of digits, where the line reader read as many: the classifier's
+    probability of its label, the line reader's, and whether it is right."""
     from khmerdigit.data.compose import compose_number, photographed_number, stroke_digits
     from khmerdigit.reading.segment import clean_ink
 
     rng = np.random.default_rng([seed, 1])
     pool = stroke_digits(50, rng)
     line_reader = reader.line_reader
-    line_reader.calibration = None  # read with the classifier's own probabilities
     rows = []
     for _ in track(range(numbers), "Reading composed numbers"):
         labels = rng.integers(0, 10, 4 if rng.random() < 0.5 else int(rng.integers(2, 11)))
@@ -122,6 +121,7 @@ def calibrate_reader(line_model: Path, numbers: int, seed: int = 1, track: Track
     from khmerdigit.reading.reader import load_number_reader
 
     reader = load_number_reader(line_model=line_model)
+    reader.line_reader.calibration = None  # fit on the classifier's own probabilities
     calibration = fit_agreement_calibration(*reader_agreement(reader, numbers, seed, track))
     metadata = read_json(metadata_path(line_model))
     write_json(metadata_path(line_model), {**metadata, "calibration": calibration.to_dict(),
