@@ -148,8 +148,8 @@ def score_row(reader: NumberReader, pool: dict[int, list[np.ndarray]], lengths: 
     return {"read": ours, "line reader alone": line, "baseline": baseline}
 
 
-SINGLE_CONDITIONS = ("photo", "photo, shadow", "screen", "screenshot", "scan", "ruled paper", "squared paper",
-                     "rotate +20°")
+SINGLE_CONDITIONS = ("photo", "photo, shadow", "photo, on a table", "screen", "screenshot", "scan", "ruled paper",
+                     "squared paper", "rotate +20°")
 
 
 def single_digit_rows(reader: NumberReader, multiwriter: Path, seed: int) -> list[list[str]]:

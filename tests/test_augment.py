@@ -11,6 +11,7 @@ from khmerdigit.data.augment import (
     low_resolution,
     motion_blur,
     neighbour_bits,
+    on_table,
     perspective,
     photo,
     ruled_lines,
@@ -144,10 +145,20 @@ def test_scan_is_white_paper_dark_ink():
 def test_named_capture_conditions_exist_and_change_the_image():
     gray = np.asarray(digit_image(7, size=64), np.float32) / 255.0
     for name in ("photo", "photo, shadow", "screen", "screenshot", "ruled paper", "squared paper", "scan",
-                 "motion blur", "perspective", "neighbour bits", "photo, low contrast", "jpeg"):
+                 "motion blur", "perspective", "neighbour bits", "photo, low contrast", "jpeg", "photo, on a table"):
         out = PERTURBATIONS[name](gray, np.random.default_rng(0))
         assert out.ndim == 2 and 0 <= out.min() and out.max() <= 1, name
         assert out.shape[0] >= 64
+
+
+def test_a_page_on_a_table_shows_the_table_along_one_to_three_edges():
+    page = np.ones((60, 80), np.float32)
+    for seed in range(8):
+        photo = on_table(page, np.random.default_rng(seed))
+        assert photo.shape[0] >= 60 and photo.shape[1] >= 80 and photo.shape != page.shape
+        edges = [photo[0], photo[-1], photo[:, 0], photo[:, -1]]
+        assert 1 <= sum(float(np.median(edge)) < 0.7 for edge in edges) <= 3  # darker table at 1-3 edges
+        assert (photo > 0.9).sum() >= 0.9 * page.size  # the whole page is still there
 
 
 def test_distort_draws_paper_photo_and_screen_captures():

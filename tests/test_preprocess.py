@@ -170,3 +170,52 @@ def test_evenly_lit_images_are_not_flattened():
         for gray in (np.asarray(digit_image(label, size=48), np.float32) / 255.0,
                      1.0 - np.asarray(digit_image(label, size=28), np.float32) / 255.0):  # either polarity
             assert flatten_background(gray) is gray
+
+
+def _on_table(page: np.ndarray, top: int, left: int, shade: float = 0.3) -> np.ndarray:
+    """The page on a table of this shade (with a faint grain) that shows along its top and left edges."""
+    table = shade + 0.02 * np.sin(np.arange(page.shape[1] + left) / 3.0)[None, :]
+    canvas = np.repeat(table, page.shape[0] + top, axis=0).astype(np.float32)
+    canvas[top:, left:] = page
+    return canvas
+
+
+def test_a_table_along_the_edges_of_a_photo_is_not_ink():
+    from khmerdigit.runtime.preprocess import without_surroundings
+
+    for label in (0, 5, 9):
+        page = np.ones((96, 96), np.float32)
+        page[24:72, 24:72] = np.asarray(digit_image(label, size=48), np.float32) / 255.0
+        photo = _on_table(page, 20, 30)
+        assert (without_surroundings(photo)[:20] > 0.9).all()  # the table painted in the page's shade
+        assert close(preprocess(photo, CONFIG), preprocess(page, CONFIG), 0.02), label
+        assert close(preprocess(_on_table(page, 20, 30, shade=0.6), CONFIG), preprocess(page, CONFIG), 0.02), label
+
+
+def test_writing_at_the_edge_is_not_taken_for_a_table():
+    from khmerdigit.runtime.preprocess import without_surroundings
+
+    for label in range(10):
+        tight = np.asarray(digit_image(label, size=48), np.float32) / 255.0
+        rows, cols = np.nonzero(tight < 0.75)
+        tight = tight[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]  # strokes touch every edge
+        assert without_surroundings(tight) is tight
+        bold = ndimage.grey_erosion(tight, size=(5, 5))  # a marker, beside a thin speck of a stroke
+        bold[2:4, tight.shape[1] // 2 - 6 : tight.shape[1] // 2 + 6] = 0.0
+        assert without_surroundings(bold) is bold
+    page = np.ones((96, 96), np.float32)
+    page[24:72, 24:72] = np.asarray(digit_image(3, size=48), np.float32) / 255.0
+    shadowed = _on_table(page, 20, 30)
+    shadowed[:, 60:] *= 0.4  # a shadow over the digit, reaching the edge: it holds writing, so it stays
+    assert np.array_equal(without_surroundings(shadowed)[:, 60:], shadowed[:, 60:])
+
+
+def test_large_arrays_are_shrunk_as_large_files_are(tmp_path):
+    from khmerdigit.runtime.preprocess import WORKING_SIDE, as_gray
+
+    big = np.full((1200, 1600), 230, np.uint8)
+    big[500:700, 700:900] = np.asarray(digit_image(4, size=200))
+    Image.fromarray(big).save(tmp_path / "big.png")
+    from_array, from_file = as_gray(big), as_gray(tmp_path / "big.png")
+    assert from_array.shape == from_file.shape == (384, WORKING_SIDE)
+    assert np.abs(from_array - from_file).max() <= 1 / 255  # the file is shrunk in 8 bits

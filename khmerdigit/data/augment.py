@@ -302,6 +302,18 @@ def photo_with_shadow(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip((1 - 0.9 * ink) * shadow(ink.shape, rng, 0.45), 0, 1)
 
 
+def on_table(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A photo of the page lying on a darker table that shows along one to three of its edges."""
+    h, w = page.shape
+    sides = rng.permutation(4)[: int(rng.integers(1, 4))]
+    top, bottom, left, right = (int(rng.uniform(0.1, 0.25) * (h if side < 2 else w)) if side in sides else 0
+                                for side in range(4))
+    grain = ndimage.gaussian_filter(rng.normal(0, 0.1, (h + top + bottom, w + left + right)), (1, 6))
+    table = np.clip(rng.uniform(0.1, 0.5) + grain, 0, 1)
+    table[top : top + h, left : left + w] = page
+    return ndimage.gaussian_filter(table, 0.7)
+
+
 # Named perturbations a user's photos have, for benchmarks: gray -> gray.
 PERTURBATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
     "rotate -20°": lambda g, r: on_paper(affine(to_work_ink(g), degrees=-20), r),
@@ -315,6 +327,7 @@ PERTURBATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]
     # capture conditions: phone photos, screens, scans
     "photo": lambda g, r: jpeg(photo(perspective(to_work_ink(g), r, 0.06), r), 60),
     "photo, shadow": lambda g, r: photo_with_shadow(g, r),
+    "photo, on a table": lambda g, r: jpeg(on_table(photo(to_work_ink(g), r), r), 60),
     "photo, low contrast": lambda g, r: 0.55 + 0.3 * on_paper(to_work_ink(g), r),
     "motion blur": lambda g, r: on_paper(motion_blur(to_work_ink(g), r, 5.0), r),
     "perspective": lambda g, r: on_paper(perspective(to_work_ink(g), r, 0.1), r),

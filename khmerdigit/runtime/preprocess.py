@@ -127,7 +127,12 @@ def as_gray(source: ImageSource) -> np.ndarray:
         gray = source.astype(np.float32)
         if gray.ndim == 3:
             gray = gray.mean(axis=2)
-        return gray / 255.0 if source.dtype == np.uint8 else gray
+        gray = gray / 255.0 if source.dtype == np.uint8 else gray
+        if max(gray.shape) > WORKING_SIDE:  # as a file of this size is shrunk (`to_gray`)
+            image = Image.fromarray(gray, "F")
+            image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.BOX)
+            gray = np.asarray(image, dtype=np.float32)
+        return gray
     if isinstance(source, Image.Image):
         return to_gray(source)
     return to_gray(open_image(source))
@@ -176,6 +181,54 @@ def flatten_background(gray: np.ndarray) -> np.ndarray:
     return (gray - paper + level).astype(np.float32)
 
 
+def ink_polarity(gray: np.ndarray) -> tuple[float, float, float, np.ndarray]:
+    """The background shade (the median), the ink's sign (1: darker than the background, -1: lighter),
+    its strongest contrast with the background, and the image smoothed by 2x2 means (extremes that
+    single noisy pixels cannot fake, however little ink there is)."""
+    background = float(np.median(gray))
+    smooth = (gray[:-1, :-1] + gray[1:, :-1] + gray[:-1, 1:] + gray[1:, 1:]) / 4 if min(gray.shape) > 1 else gray
+    dark, light = background - float(smooth.min()), float(smooth.max()) - background
+    return background, 1.0 if dark >= light else -1.0, max(dark, light), smooth
+
+
+SURROUNDINGS_WIDTH = 3  # ink-coloured regions at the image's edge this many times thicker than the strokes...
+SURROUNDINGS_TEXTURE = 0.15  # ...that hold no pixels this much darker than their own shade (writing) are not the page
+
+
+def without_surroundings(gray: np.ndarray) -> np.ndarray:
+    """The image with what surrounds the page painted over in the page's shade: a table or desk along an
+    edge of a photo. Those are ink-coloured regions that touch the image's edge, are far thicker than
+    the strokes of the writing (which lie apart from the edge) and hold no writing themselves; an image
+    without both is returned unchanged (a digit cropped tightly, its strokes at the edge, keeps them)."""
+    background, sign, peak, _ = ink_polarity(gray)
+    if peak < 0.05:
+        return gray
+    strength = sign * (background - ndimage.gaussian_filter(gray, 1.0)) / peak
+    components, count = ndimage.label(strength >= 0.3)
+    if count < 2:
+        return gray
+    indices = np.arange(1, count + 1)
+    radius = ndimage.maximum(ndimage.distance_transform_edt(components > 0), components, indices)
+    extent = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(components)])
+    edge = np.zeros(count + 1, bool)
+    edge[np.r_[components[0], components[-1], components[:, 0], components[:, -1]]] = True
+    strokes = ~edge[1:] & (extent >= 4 * radius) & (extent >= 0.03 * min(gray.shape))  # long and thin: writing
+    if not strokes.any():
+        return gray
+    thick = indices[edge[1:] & (radius > SURROUNDINGS_WIDTH * radius[strokes].max()) & (radius >= 4)]
+    surroundings = [c for c in thick if not holds_writing(sign * gray[components == c])]
+    if not surroundings:
+        return gray
+    covered = np.isin(components, surroundings)
+    fringe = ndimage.binary_dilation(covered, iterations=3) & (strength >= 0.1)
+    return np.where(covered | fringe, background, gray).astype(np.float32)
+
+
+def holds_writing(shades: np.ndarray) -> bool:
+    """Whether a region's pixels (signed so that ink is low) include strokes darker than its own shade."""
+    return float(np.mean(shades < np.median(shades) - SURROUNDINGS_TEXTURE)) > 0.005
+
+
 def ink_map(gray: np.ndarray) -> np.ndarray:
     """Grayscale -> ink strength in 0..1 (1 = full ink), whatever the polarity, contrast and digit size.
 
@@ -183,13 +236,8 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     FAINT_INK of the whole image's): in an image no wider than tall (one digit) that is the whole
     image's darkest; along a number, each digit's neighbourhood's, so a digit written or lit more
     faintly than the others is not lost below the ink threshold."""
-    gray = flatten_background(gray)
-    background = float(np.median(gray))
-    # 2x2 means: extremes that single noisy pixels cannot fake, however little ink there is
-    smooth = (gray[:-1, :-1] + gray[1:, :-1] + gray[:-1, 1:] + gray[1:, 1:]) / 4 if min(gray.shape) > 1 else gray
-    dark, light = background - float(smooth.min()), float(smooth.max()) - background
-    sign = 1.0 if dark >= light else -1.0
-    peak = max(dark, light)
+    gray = flatten_background(without_surroundings(gray))
+    background, sign, peak, smooth = ink_polarity(gray)
     if peak < 0.05:
         return np.zeros_like(gray, dtype=np.float32)
     column_peaks = np.pad((sign * (background - smooth)).max(axis=0), (0, gray.shape[1] - smooth.shape[1]), mode="edge")
