@@ -220,8 +220,8 @@ def without_surroundings(gray: np.ndarray) -> np.ndarray:
     if not surroundings:
         return gray
     covered = np.isin(components, surroundings)
-    fringe = ndimage.binary_dilation(covered, iterations=3) & (strength >= 0.1)
-    return np.where(covered | fringe, background, gray).astype(np.float32)
+    covered |= ndimage.binary_dilation(covered, iterations=3) & (strength >= 0.1)  # its blurred fringe
+    return np.where(covered, np.median(gray[~covered]), gray).astype(np.float32)
 
 
 def holds_writing(shades: np.ndarray) -> bool:
