@@ -13,7 +13,7 @@ from khmerdigit.runtime.preprocess import (
     preprocess,
     preprocess_ink,
 )
-from tests.helpers import digit_image
+from tests.helpers import compose, digit_image
 
 CONFIG = PreprocessConfig(size=32)
 
@@ -203,6 +203,10 @@ def test_writing_at_the_edge_is_not_taken_for_a_table():
         bold = ndimage.grey_erosion(tight, size=(5, 5))  # a marker, beside a thin speck of a stroke
         bold[2:4, tight.shape[1] // 2 - 6 : tight.shape[1] // 2 + 6] = 0.0
         assert without_surroundings(bold) is bold
+    number, boxes = compose([9, 3, 2, 1], [14, 14, 14])
+    number = number[:, boxes[0].left :]  # the first digit at the edge, drawn with a marker: it stays
+    number[:, : boxes[0].width] = ndimage.grey_erosion(number[:, : boxes[0].width], size=(7, 7))
+    assert without_surroundings(number) is number
     page = np.ones((96, 96), np.float32)
     page[24:72, 24:72] = np.asarray(digit_image(3, size=48), np.float32) / 255.0
     shadowed = _on_table(page, 20, 30)

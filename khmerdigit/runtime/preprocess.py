@@ -191,15 +191,17 @@ def ink_polarity(gray: np.ndarray) -> tuple[float, float, float, np.ndarray]:
     return background, 1.0 if dark >= light else -1.0, max(dark, light), smooth
 
 
-SURROUNDINGS_WIDTH = 3  # ink-coloured regions at the image's edge this many times thicker than the strokes...
+SURROUNDINGS_EDGE = 0.5  # ink-coloured regions along this share of a side of the image at least...
+SURROUNDINGS_WIDTH = 3  # ...this many times thicker than the strokes...
 SURROUNDINGS_TEXTURE = 0.15  # ...that hold no pixels this much darker than their own shade (writing) are not the page
 
 
 def without_surroundings(gray: np.ndarray) -> np.ndarray:
     """The image with what surrounds the page painted over in the page's shade: a table or desk along an
-    edge of a photo. Those are ink-coloured regions that touch the image's edge, are far thicker than
-    the strokes of the writing (which lie apart from the edge) and hold no writing themselves; an image
-    without both is returned unchanged (a digit cropped tightly, its strokes at the edge, keeps them)."""
+    edge of a photo. Those are ink-coloured regions that run along much of a side of the image, are far
+    thicker than the strokes of the writing (which lie apart from the edges) and hold no writing
+    themselves; an image without both is returned unchanged (a digit cropped tightly, its strokes at
+    the edge, keeps them)."""
     background, sign, peak, _ = ink_polarity(gray)
     if peak < 0.05:
         return gray
@@ -210,12 +212,13 @@ def without_surroundings(gray: np.ndarray) -> np.ndarray:
     indices = np.arange(1, count + 1)
     radius = ndimage.maximum(ndimage.distance_transform_edt(components > 0), components, indices)
     extent = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(components)])
-    edge = np.zeros(count + 1, bool)
-    edge[np.r_[components[0], components[-1], components[:, 0], components[:, -1]]] = True
-    strokes = ~edge[1:] & (extent >= 4 * radius) & (extent >= 0.03 * min(gray.shape))  # long and thin: writing
+    sides = (components[0], components[-1], components[:, 0], components[:, -1])
+    along_edge = np.max([np.bincount(side, minlength=count + 1)[1:] / side.size for side in sides], axis=0)
+    strokes = (along_edge == 0) & (extent >= 4 * radius) & (extent >= 0.03 * min(gray.shape))  # long, thin: writing
     if not strokes.any():
         return gray
-    thick = indices[edge[1:] & (radius > SURROUNDINGS_WIDTH * radius[strokes].max()) & (radius >= 4)]
+    thick = indices[(along_edge >= SURROUNDINGS_EDGE) & (radius > SURROUNDINGS_WIDTH * radius[strokes].max())
+                    & (radius >= 4)]
     surroundings = [c for c in thick if not holds_writing(sign * gray[components == c])]
     if not surroundings:
         return gray
