@@ -192,6 +192,17 @@ def test_a_table_along_the_edges_of_a_photo_is_not_ink():
         assert close(preprocess(_on_table(page, 20, 30, shade=0.6), CONFIG), preprocess(page, CONFIG), 0.02), label
 
 
+def test_a_page_smaller_than_the_table_around_it_is_read_alone():
+    number, _ = compose([3, 5, 1, 8], [14, 14, 14])
+    page = np.ones((number.shape[0] + 60, number.shape[1] + 60), np.float32) * 0.9
+    page[30:-30, 30:-30] = 0.9 * number
+    photo = np.full((page.shape[0] * 2, page.shape[1] + 120), 0.35, np.float32)  # the table: most of the photo
+    photo[40 : 40 + page.shape[0], 70 : 70 + page.shape[1]] = page
+    alone, framed = ink_map(page), ink_map(photo)
+    assert framed[40 : 40 + page.shape[0], 70 : 70 + page.shape[1]] == pytest.approx(alone, abs=0.05)
+    assert framed.sum() == pytest.approx(alone.sum(), rel=0.02)  # no ink on the table
+
+
 def test_writing_at_the_edge_is_not_taken_for_a_table():
     from khmerdigit.runtime.preprocess import without_surroundings
 

@@ -207,14 +207,17 @@ def without_surroundings(gray: np.ndarray) -> np.ndarray:
         return gray
     strength = sign * (background - ndimage.gaussian_filter(gray, 1.0)) / peak
     components, count = ndimage.label(strength >= 0.3)
-    if count < 2:
+    if count == 0:
         return gray
     indices = np.arange(1, count + 1)
     radius = ndimage.maximum(ndimage.distance_transform_edt(components > 0), components, indices)
     extent = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(components)])
     sides = (components[0], components[-1], components[:, 0], components[:, -1])
     along_edge = np.max([np.bincount(side, minlength=count + 1)[1:] / side.size for side in sides], axis=0)
-    strokes = (along_edge == 0) & (extent >= 4 * radius) & (extent >= 0.03 * min(gray.shape))  # long, thin: writing
+    page = the_page(components, indices, radius)
+    if page is not None:  # the "ink" is a page, a smaller part of the photo than the table around it
+        return np.where(page, gray, float(np.median(gray[page]))).astype(np.float32)
+    strokes = (along_edge == 0) & stroke_like(extent, radius, gray.shape)
     if not strokes.any():
         return gray
     thick = indices[(along_edge >= SURROUNDINGS_EDGE) & (radius > SURROUNDINGS_WIDTH * radius[strokes].max())
@@ -225,6 +228,31 @@ def without_surroundings(gray: np.ndarray) -> np.ndarray:
     covered = np.isin(components, surroundings)
     covered |= ndimage.binary_dilation(covered, iterations=3) & (strength >= 0.1)  # its blurred fringe
     return np.where(covered, np.median(gray[~covered]), gray).astype(np.float32)
+
+
+def stroke_like(extent: np.ndarray, radius: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Which regions, of these longest sides and inscribed radii, are long and thin enough to be writing."""
+    return (extent >= 6 * radius) & (extent >= 0.03 * min(shape))
+
+
+def the_page(components: np.ndarray, indices: np.ndarray, radius: np.ndarray) -> Optional[np.ndarray]:
+    """In a photo mostly of the table, the page on it (its largest region of the colour `components`
+    labels, less its blurred edge), if that region is a sheet holding writing: it fills most of its
+    bounding box (not the paper around a bold digit), holds long thin marks in the table's colour, far
+    thinner than itself, and is mostly bare paper. None otherwise."""
+    area = ndimage.sum(np.ones(components.shape), components, indices)
+    biggest = int(indices[np.argmax(area)])
+    page = ndimage.binary_fill_holes(components == biggest)
+    marks, count = ndimage.label(page & (components != biggest))
+    box = ndimage.find_objects(page.astype(int))[0]
+    if count == 0 or area.max() < 0.8 * page.sum() or page[box].mean() < 0.85:
+        return None
+    mark_radius = ndimage.maximum(ndimage.distance_transform_edt(marks > 0), marks, np.arange(1, count + 1))
+    mark_extent = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(marks)])
+    writing = stroke_like(mark_extent, mark_radius, components.shape)
+    if not writing.any() or radius[biggest - 1] <= SURROUNDINGS_WIDTH * mark_radius[writing].max():
+        return None
+    return ndimage.binary_erosion(page, iterations=3)
 
 
 def holds_writing(shades: np.ndarray) -> bool:
