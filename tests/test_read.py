@@ -404,3 +404,20 @@ def test_the_sample_numbers_read_as_the_readme_shows(reader):
     assert sure.arabic == "2025" and not sure.uncertain
     flagged = reader.read(samples / "number_12345.png")  # the line reader reads its looped ៥ as ៤៥
     assert flagged.arabic == "12345" and flagged.uncertain and flagged.line_reading == "123445"
+
+
+def test_a_number_photographed_on_a_table_reads_as_on_the_page(reader):
+    number, _ = compose([2, 0, 2, 6], [14, 14, 14])
+    page = np.full((number.shape[0] + 80, number.shape[1] + 80), 0.85, np.float32)
+    page[40:-40, 40:-40] = 0.85 * number
+    along_two_edges = np.full((page.shape[0] + 30, page.shape[1] + 50), 0.3, np.float32)
+    along_two_edges[30:, 50:] = page
+    mostly_table = np.full((page.shape[0] * 5 // 2, page.shape[1] + 120), 0.3, np.float32)  # under 512 px
+    mostly_table[100 : 100 + page.shape[0], 60 : 60 + page.shape[1]] = page
+    on_page = reader.read(page)
+    assert on_page.arabic == "2026"
+    for photo in (along_two_edges, mostly_table):
+        reading = reader.read(photo)
+        assert reading.arabic == "2026" and not reading.uncertain
+    moved = [(d.box.left - 50, d.box.top - 30) for d in reader.read(along_two_edges).digits]
+    assert moved == pytest.approx([(d.box.left, d.box.top) for d in on_page.digits], abs=2)
