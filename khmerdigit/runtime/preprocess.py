@@ -197,11 +197,12 @@ SURROUNDINGS_TEXTURE = 0.15  # ...that hold no pixels this much darker than thei
 
 
 def without_surroundings(gray: np.ndarray) -> np.ndarray:
-    """The image with what surrounds the page painted over in the page's shade: a table or desk along an
-    edge of a photo. Those are ink-coloured regions that run along much of a side of the image, are far
-    thicker than the strokes of the writing (which lie apart from the edges) and hold no writing
-    themselves; an image without both is returned unchanged (a digit cropped tightly, its strokes at
-    the edge, keeps them)."""
+    """The image with what surrounds the page in a photo painted over in the page's shade. A table along
+    an edge: ink-coloured regions that run along much of a side of the image, are far thicker than the
+    strokes of the writing (which lie apart from the edges) and hold no writing themselves. A photo
+    mostly of the table, whose shade is then the image's commonest, so that the page looks like light
+    ink: all around the page (`the_page`). Any other image is returned unchanged (a digit cropped
+    tightly, its strokes at the edge, keeps them)."""
     background, sign, peak, _ = ink_polarity(gray)
     if peak < 0.05:
         return gray
@@ -211,12 +212,12 @@ def without_surroundings(gray: np.ndarray) -> np.ndarray:
         return gray
     indices = np.arange(1, count + 1)
     radius = ndimage.maximum(ndimage.distance_transform_edt(components > 0), components, indices)
-    extent = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(components)])
+    page = the_page(components, radius)
+    if page is not None:
+        return np.where(page, gray, float(np.median(gray[page]))).astype(np.float32)
+    extent = np.array([max(s.stop - s.start for s in region) for region in ndimage.find_objects(components)])
     sides = (components[0], components[-1], components[:, 0], components[:, -1])
     along_edge = np.max([np.bincount(side, minlength=count + 1)[1:] / side.size for side in sides], axis=0)
-    page = the_page(components, indices, radius)
-    if page is not None:  # the "ink" is a page, a smaller part of the photo than the table around it
-        return np.where(page, gray, float(np.median(gray[page]))).astype(np.float32)
     strokes = (along_edge == 0) & stroke_like(extent, radius, gray.shape)
     if not strokes.any():
         return gray
@@ -235,20 +236,20 @@ def stroke_like(extent: np.ndarray, radius: np.ndarray, shape: tuple[int, ...]) 
     return (extent >= 6 * radius) & (extent >= 0.03 * min(shape))
 
 
-def the_page(components: np.ndarray, indices: np.ndarray, radius: np.ndarray) -> Optional[np.ndarray]:
-    """In a photo mostly of the table, the page on it (its largest region of the colour `components`
-    labels, less its blurred edge), if that region is a sheet holding writing: it fills most of its
-    bounding box (not the paper around a bold digit), holds long thin marks in the table's colour, far
-    thinner than itself, and is mostly bare paper. None otherwise."""
-    area = ndimage.sum(np.ones(components.shape), components, indices)
-    biggest = int(indices[np.argmax(area)])
+def the_page(components: np.ndarray, radius: np.ndarray) -> Optional[np.ndarray]:
+    """In a photo mostly of the table, the page on it (the largest of the regions `components` labels,
+    less its blurred edge), if that region is a sheet holding writing: it fills most of its bounding
+    box (not the paper around a bold digit), holds long thin marks in the table's colour, far thinner
+    than itself, and is mostly bare paper. None otherwise. `radius`: each region's inscribed radius."""
+    area = np.bincount(components.ravel())[1:]
+    biggest = int(np.argmax(area)) + 1
     page = ndimage.binary_fill_holes(components == biggest)
     marks, count = ndimage.label(page & (components != biggest))
-    box = ndimage.find_objects(page.astype(int))[0]
-    if count == 0 or area.max() < 0.8 * page.sum() or page[box].mean() < 0.85:
+    bounds = ndimage.find_objects(page.astype(int))[0]
+    if count == 0 or area.max() < 0.8 * page.sum() or page[bounds].mean() < 0.85:
         return None
     mark_radius = ndimage.maximum(ndimage.distance_transform_edt(marks > 0), marks, np.arange(1, count + 1))
-    mark_extent = np.array([max(s.stop - s.start for s in box) for box in ndimage.find_objects(marks)])
+    mark_extent = np.array([max(s.stop - s.start for s in region) for region in ndimage.find_objects(marks)])
     writing = stroke_like(mark_extent, mark_radius, components.shape)
     if not writing.any() or radius[biggest - 1] <= SURROUNDINGS_WIDTH * mark_radius[writing].max():
         return None
@@ -261,7 +262,8 @@ def holds_writing(shades: np.ndarray) -> bool:
 
 
 def ink_map(gray: np.ndarray) -> np.ndarray:
-    """Grayscale -> ink strength in 0..1 (1 = full ink), whatever the polarity, contrast and digit size.
+    """Grayscale -> ink strength in 0..1 (1 = full ink), whatever the polarity, contrast and digit size,
+    after what surrounds the page in a photo is painted out and uneven light flattened.
 
     Ink is measured against the darkest ink within one image height to either side (and at least
     FAINT_INK of the whole image's): in an image no wider than tall (one digit) that is the whole
