@@ -191,9 +191,9 @@ def ink_polarity(gray: np.ndarray) -> tuple[float, float, float, np.ndarray]:
     return background, 1.0 if dark >= light else -1.0, max(dark, light), smooth
 
 
-SURROUNDINGS_EDGE = 0.5  # ink-coloured regions along this share of a side of the image at least...
-SURROUNDINGS_WIDTH = 3  # ...this many times thicker than the strokes...
-SURROUNDINGS_TEXTURE = 0.15  # ...that hold no pixels this much darker than their own shade (writing) are not the page
+SURROUNDINGS_EDGE = 0.5  # a table: ink-coloured, along this share of a side of the image or more,
+SURROUNDINGS_WIDTH = 3  # this many times thicker than the strokes, and holding no marks darker than...
+SURROUNDINGS_TEXTURE = 0.2  # ...around them by this share of the ink's contrast (faint writing in a shadow)
 PAGE_SHARE = 0.1  # a page on a table covers at least this share of the photo
 
 
@@ -225,7 +225,10 @@ def without_surroundings(gray: np.ndarray) -> np.ndarray:
     if not strokes.any():
         return gray
     thick = (along_edge >= SURROUNDINGS_EDGE) & (radius > SURROUNDINGS_WIDTH * radius[strokes].max()) & (radius >= 4)
-    surroundings = [c for c in np.flatnonzero(thick) + 1 if not holds_writing(sign * gray[components == c])]
+    if not thick.any():
+        return gray
+    marks = sign * (ndimage.median_filter(gray, size=9) - gray) >= SURROUNDINGS_TEXTURE * peak  # writing, faint too
+    surroundings = [c for c in np.flatnonzero(thick) + 1 if marks[components == c].mean() <= 0.005]
     if not surroundings:
         return gray
     covered = np.isin(components, surroundings)
@@ -266,11 +269,6 @@ def the_page(components: np.ndarray, area: np.ndarray, radius: np.ndarray) -> Op
     if not writing.any() or radius[biggest - 1] <= SURROUNDINGS_WIDTH * mark_radius[writing].max():
         return None
     return ndimage.binary_erosion(page, iterations=3)
-
-
-def holds_writing(shades: np.ndarray) -> bool:
-    """Whether a region's pixels (signed so that ink is low) include strokes darker than its own shade."""
-    return float(np.mean(shades < np.median(shades) - SURROUNDINGS_TEXTURE)) > 0.005
 
 
 def ink_map(gray: np.ndarray) -> np.ndarray:
