@@ -98,11 +98,18 @@ def open_image(path: Union[str, Path, bytes]) -> Image.Image:
         raise BadImageError(f"truncated or corrupt image ({error})") from None
 
 
+def shrunk(image: Image.Image) -> Image.Image:
+    """The image, or a copy of a larger one shrunk to WORKING_SIDE on its longer side."""
+    if max(image.size) <= WORKING_SIDE:
+        return image
+    image = image.copy()
+    image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.BOX)
+    return image
+
+
 def to_gray(image: Image.Image) -> np.ndarray:
     """Any PIL mode -> float32 grayscale in 0..1 (1 = white); transparency sits on white."""
-    if max(image.size) > WORKING_SIDE:
-        image = image.copy()
-        image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.BOX)
+    image = shrunk(image)
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         values = np.asarray(image, dtype=np.float32)
         top = 65535.0 if image.mode.startswith("I;16") else max(float(values.max()), 1.0)
@@ -128,10 +135,8 @@ def as_gray(source: ImageSource) -> np.ndarray:
         if gray.ndim == 3:
             gray = gray.mean(axis=2)
         gray = gray / 255.0 if source.dtype == np.uint8 else gray
-        if max(gray.shape) > WORKING_SIDE:  # as a file of this size is shrunk (`to_gray`)
-            image = Image.fromarray(gray, "F")
-            image.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.BOX)
-            gray = np.asarray(image, dtype=np.float32)
+        if max(gray.shape) > WORKING_SIDE:  # as a file of this size is (`to_gray`)
+            gray = np.asarray(shrunk(Image.fromarray(gray, "F")), dtype=np.float32)
         return gray
     if isinstance(source, Image.Image):
         return to_gray(source)
@@ -197,14 +202,14 @@ SURROUNDINGS_TEXTURE = 0.2  # ...around them by this share of the ink's contrast
 PAGE_SHARE = 0.1  # a page on a table covers at least this share of the photo
 
 
-def without_surroundings(gray: np.ndarray) -> np.ndarray:
+def without_surroundings(gray: np.ndarray, polarity: Optional[tuple] = None) -> np.ndarray:
     """The image with what surrounds the page in a photo painted over in the page's shade. A table along
     an edge: ink-coloured regions that run along much of a side of the image, are far thicker than the
     strokes of the writing (which lie apart from the edges) and hold no writing themselves. A photo
     mostly of the table, whose shade is then the image's commonest, so that the page looks like light
     ink: all around the page (`the_page`). Any other image is returned unchanged (a digit cropped
-    tightly, its strokes at the edge, keeps them)."""
-    background, sign, peak, _ = ink_polarity(gray)
+    tightly, its strokes at the edge, keeps them). `polarity`: the image's `ink_polarity`, if known."""
+    background, sign, peak, _ = polarity or ink_polarity(gray)
     if peak < 0.05:
         return gray
     strength = sign * (background - ndimage.gaussian_filter(gray, 1.0)) / peak
@@ -216,12 +221,11 @@ def without_surroundings(gray: np.ndarray) -> np.ndarray:
     along_edge = np.max([np.bincount(side, minlength=count + 1)[1:] / side.size for side in sides], axis=0)
     if area.max() < PAGE_SHARE * gray.size and (along_edge < SURROUNDINGS_EDGE).all():
         return gray  # the common case: nothing large enough to be a page, nothing along an edge
-    radius = largest_per_label(ndimage.distance_transform_edt(components > 0), components, count)
+    radius = inscribed_radii(components, count)
     page = the_page(components, area, radius)
     if page is not None:
         return np.where(page, gray, float(np.median(gray[page]))).astype(np.float32)
-    extent = np.array([max(s.stop - s.start for s in region) for region in ndimage.find_objects(components)])
-    strokes = (along_edge == 0) & stroke_like(extent, radius, gray.shape)
+    strokes = (along_edge == 0) & stroke_like(longest_sides(components), radius, gray.shape)
     if not strokes.any():
         return gray
     thick = (along_edge >= SURROUNDINGS_EDGE) & (radius > SURROUNDINGS_WIDTH * radius[strokes].max()) & (radius >= 4)
@@ -236,12 +240,18 @@ def without_surroundings(gray: np.ndarray) -> np.ndarray:
     return np.where(covered, np.median(gray[~covered]), gray).astype(np.float32)
 
 
-def largest_per_label(values: np.ndarray, labels: np.ndarray, count: int) -> np.ndarray:
-    """The largest of `values` in each of the regions 1..count of `labels` (as `ndimage.maximum`, faster)."""
-    largest = np.zeros(count + 1)
+def inscribed_radii(labels: np.ndarray, count: int) -> np.ndarray:
+    """The radius of the largest disc inside each of the regions 1..count of `labels` (the largest
+    distance to outside them, gathered as `ndimage.maximum` would, without its sort)."""
     inside = labels > 0
-    np.maximum.at(largest, labels[inside], values[inside])
+    largest = np.zeros(count + 1)
+    np.maximum.at(largest, labels[inside], ndimage.distance_transform_edt(inside)[inside])
     return largest[1:]
+
+
+def longest_sides(labels: np.ndarray) -> np.ndarray:
+    """The longer side of each labelled region's bounding box."""
+    return np.array([max(s.stop - s.start for s in region) for region in ndimage.find_objects(labels)])
 
 
 def stroke_like(extent: np.ndarray, radius: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -263,9 +273,8 @@ def the_page(components: np.ndarray, area: np.ndarray, radius: np.ndarray) -> Op
     bounds = ndimage.find_objects(page.astype(int))[0]
     if count == 0 or area.max() < 0.8 * page.sum() or page[bounds].mean() < 0.85:
         return None
-    mark_radius = largest_per_label(ndimage.distance_transform_edt(marks > 0), marks, count)
-    mark_extent = np.array([max(s.stop - s.start for s in region) for region in ndimage.find_objects(marks)])
-    writing = stroke_like(mark_extent, mark_radius, components.shape)
+    mark_radius = inscribed_radii(marks, count)
+    writing = stroke_like(longest_sides(marks), mark_radius, components.shape)
     if not writing.any() or radius[biggest - 1] <= SURROUNDINGS_WIDTH * mark_radius[writing].max():
         return None
     return ndimage.binary_erosion(page, iterations=3)
@@ -279,8 +288,11 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     FAINT_INK of the whole image's): in an image no wider than tall (one digit) that is the whole
     image's darkest; along a number, each digit's neighbourhood's, so a digit written or lit more
     faintly than the others is not lost below the ink threshold."""
-    gray = flatten_background(without_surroundings(gray))
-    background, sign, peak, smooth = ink_polarity(gray)
+    polarity = ink_polarity(gray)
+    cleaned = flatten_background(without_surroundings(gray, polarity))
+    if cleaned is not gray:  # most images come back as they were, and so does their polarity
+        gray, polarity = cleaned, ink_polarity(cleaned)
+    background, sign, peak, smooth = polarity
     if peak < 0.05:
         return np.zeros_like(gray, dtype=np.float32)
     column_peaks = np.pad((sign * (background - smooth)).max(axis=0), (0, gray.shape[1] - smooth.shape[1]), mode="edge")
