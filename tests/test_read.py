@@ -145,6 +145,22 @@ def test_squared_paper_is_removed(reader):
     assert reader.read(gray).arabic == "295"
 
 
+def test_a_number_in_a_drawn_box_or_a_comb_field_reads_as_without_it(reader):
+    gray, boxes = compose([4, 9, 1, 5], [12, 12, 12])
+    inset = MARGIN // 3
+    boxed = gray.copy()
+    boxed[inset : inset + 2, inset:-inset] = boxed[-inset - 2 : -inset, inset:-inset] = 0.2
+    boxed[inset:-inset, inset : inset + 2] = boxed[inset:-inset, -inset - 2 : -inset] = 0.2
+    comb = boxed.copy()  # each digit in its own cell
+    for before, after in zip(boxes, boxes[1:]):
+        comb[inset:-inset, (before.right + after.left) // 2 - 1 : (before.right + after.left) // 2 + 1] = 0.2
+    for form in (boxed, comb, boxed[inset:-inset, inset:-inset]):  # the last: a form cell cropped on its lines
+        assert_boxes(boxes_read(reader, form), [b if form.shape == gray.shape else
+                                                Box(b.left - inset, b.top - inset, b.right - inset, b.bottom - inset)
+                                                for b in boxes])
+        assert reader.read(form).arabic == "4915"
+
+
 def test_pinholes_in_thick_strokes_are_still_writing(reader):
     gray, _ = compose([6, 1, 3, 7], [12, 12, 12])
     rows, cols = np.nonzero(ndimage.binary_erosion(gray < 0.5, np.ones((3, 3), bool)))  # inside the strokes

@@ -21,9 +21,8 @@ from scipy import ndimage
 
 from khmerdigit.runtime.preprocess import INK_THRESHOLD, ink_map
 from khmerdigit.runtime.registry import CONTEXT_WIDTH
+from khmerdigit.runtime.ruling import remove_ruling, row_shifts, shear_rows, unshear_rows
 
-LINE_TILTS = np.tan(np.deg2rad(np.arange(-2.0, 2.01, 0.5)))  # ruling lines may be this tilted
-COLUMN_LINE = 0.95  # a vertical line is ruling (squared paper) when it runs through this share of the image height
 SLANTS = np.arange(-0.5, 0.501, 0.05)  # horizontal shift per row tried when deslanting
 SPECK_SIZE = 0.3  # components smaller than this share of the digit height are dots or specks...
 ATTACH_DISTANCE = 0.12  # ...and are kept only when this close to a larger component
@@ -85,64 +84,6 @@ def paste(patch: np.ndarray, at: Box, window: Box) -> np.ndarray:
 def resize(image: np.ndarray, size: int) -> np.ndarray:
     """A square float image scaled to size x size (antialiased)."""
     return np.asarray(Image.fromarray(image.astype(np.float32), "F").resize((size, size), Image.Resampling.BILINEAR))
-
-
-def run_lengths(mask: np.ndarray, axis: int) -> np.ndarray:
-    """For every True pixel, the length of the straight run of True pixels along `axis` it lies in."""
-    structure = np.zeros((3, 3), bool)
-    structure[1, :] = axis == 1
-    structure[:, 1] = axis == 0
-    runs, _ = ndimage.label(mask, structure)
-    sizes = np.bincount(runs.ravel())
-    sizes[0] = 0
-    return sizes[runs]
-
-
-def shear_rows(image: np.ndarray, shifts: np.ndarray) -> np.ndarray:
-    """Shift row r right by shifts[r] (>= 0) on a canvas wide enough to hold every row."""
-    rows, cols = np.indices(image.shape)
-    out = np.zeros((image.shape[0], image.shape[1] + int(shifts.max())), image.dtype)
-    out[rows, cols + shifts[:, None]] = image
-    return out
-
-
-def unshear_rows(sheared: np.ndarray, shifts: np.ndarray, width: int) -> np.ndarray:
-    """The inverse of `shear_rows`."""
-    rows, cols = np.indices((sheared.shape[0], width))
-    return sheared[rows, cols + shifts[:, None]]
-
-
-def row_shifts(height: int, slope: float) -> np.ndarray:
-    """Non-negative integer row shifts that undo a slant of `slope` pixels per row."""
-    shifts = np.round(np.arange(height) * slope).astype(int)
-    return shifts - shifts.min()
-
-
-def remove_ruling(ink: np.ndarray) -> np.ndarray:
-    """Erase long, thin, nearly horizontal lines (ruled paper) and nearly vertical lines crossing the whole
-    image (squared paper), keeping the strokes that cross them."""
-    height, width = ink.shape
-    ink = erase_lines(ink, max(0.5 * width, min(1.2 * height, 0.9 * width)))
-    return erase_lines(ink.T, COLUMN_LINE * height).T
-
-
-def erase_lines(ink: np.ndarray, length: float) -> np.ndarray:
-    """Erase thin, nearly horizontal lines at least `length` pixels long, keeping the strokes that cross them."""
-    mask = ink > INK_THRESHOLD
-    height, width = mask.shape
-    grown = ndimage.binary_dilation(mask, np.ones((3, 1), bool))  # tolerates the steps of a tilted line
-    lines = np.zeros_like(mask)
-    for tilt in LINE_TILTS:  # straighten each tilt by shifting columns, then find long horizontal runs
-        shifts = row_shifts(width, tilt)
-        straight = shear_rows(grown.T, shifts).T
-        lines |= unshear_rows((run_lengths(straight, 1) >= length).T, shifts, height).T
-    lines &= mask
-    if not lines.any():
-        return ink
-    vertical = run_lengths(mask, 0)
-    line_only = lines & (vertical <= np.median(vertical[lines]) + 1)  # thicker runs are crossing strokes
-    erase = ndimage.binary_dilation(line_only, np.ones((3, 1), bool)) & ~(mask & ~line_only)
-    return np.where(erase, 0.0, ink).astype(np.float32)
 
 
 def line_height(mask: np.ndarray, guess: float) -> float:
@@ -410,7 +351,8 @@ class CleanInk:
 
 def clean_ink(gray: np.ndarray) -> CleanInk:
     """Grayscale image of a handwritten number (either polarity) -> its cleaned, deslanted ink."""
-    ink = remove_ruling(ink_map(gray))
+    ink = ink_map(gray)
+    ink = remove_ruling(ink, ink > INK_THRESHOLD)
     shifts = row_shifts(ink.shape[0], estimate_slant(ink > INK_THRESHOLD))
     upright = shear_rows(ink, shifts)
     mask, guess = clean_components(upright > INK_THRESHOLD, upright)

@@ -16,6 +16,7 @@ from PIL import Image, ImageOps
 from scipy import ndimage
 
 from khmerdigit import KhmerDigitError
+from khmerdigit.runtime.ruling import remove_ruling
 
 PREPROCESS_VERSION = 2
 METHODS = ("normalized", "paper")
@@ -330,8 +331,9 @@ def centre_on_canvas(ink: np.ndarray, size: int) -> np.ndarray:
 
 
 def digit_ink(gray: np.ndarray) -> np.ndarray:
-    """The ink of a grayscale image with specks removed: what the `normalized` method centres."""
-    return remove_specks(ink_map(gray))
+    """The ink of a grayscale image without a box drawn around it and specks: what the `normalized` method centres."""
+    ink = ink_map(gray)
+    return remove_specks(remove_ruling(ink, ink > INK_THRESHOLD, paper=False))
 
 
 def preprocess_ink(ink: np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:

@@ -1,0 +1,118 @@
+"""Lines that are not writing: ruled and squared paper, and boxes drawn around digits (form fields).
+
+`remove_ruling` is a step of the one preprocessing path (`preprocess.digit_ink`: boxes only) and of
+reading numbers (`khmerdigit.reading.segment.clean_ink`: boxes and paper). Lines are found as long, straight runs of thin ink, nearly
+horizontal (and, on the transposed image, nearly vertical); strokes crossing a line are kept.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+LINE_TILTS = np.tan(np.deg2rad(np.arange(-2.0, 2.01, 0.5)))  # lines may be this tilted
+COLUMN_LINE = 0.95  # a vertical line is ruling (squared paper) when it runs through this share of the image height
+FRAME_TOP = 0.5  # a box's top or bottom is at least this share of the image width...
+FRAME_SIDE = 0.4  # ...and its sides this share of the image height; each joins the other two at its ends...
+FRAME_LINE = 20  # ...and both at least this many pixels long (in smaller images a digit's curves look straight)...
+FRAME_CONTENT = 0.1  # ...and the middle half of the box holds ink apart from it, at least this share of its ink
+
+
+def run_lengths(mask: np.ndarray, axis: int) -> np.ndarray:
+    """For every True pixel, the length of the straight run of True pixels along `axis` it lies in."""
+    structure = np.zeros((3, 3), bool)
+    structure[1, :] = axis == 1
+    structure[:, 1] = axis == 0
+    runs, _ = ndimage.label(mask, structure)
+    sizes = np.bincount(runs.ravel())
+    sizes[0] = 0
+    return sizes[runs]
+
+
+def shear_rows(image: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Shift row r right by shifts[r] (>= 0) on a canvas wide enough to hold every row."""
+    rows, cols = np.indices(image.shape)
+    out = np.zeros((image.shape[0], image.shape[1] + int(shifts.max())), image.dtype)
+    out[rows, cols + shifts[:, None]] = image
+    return out
+
+
+def unshear_rows(sheared: np.ndarray, shifts: np.ndarray, width: int) -> np.ndarray:
+    """The inverse of `shear_rows`."""
+    rows, cols = np.indices((sheared.shape[0], width))
+    return sheared[rows, cols + shifts[:, None]]
+
+
+def row_shifts(height: int, slope: float) -> np.ndarray:
+    """Non-negative integer row shifts that undo a slant of `slope` pixels per row."""
+    shifts = np.round(np.arange(height) * slope).astype(int)
+    return shifts - shifts.min()
+
+
+def line_runs(mask: np.ndarray) -> np.ndarray:
+    """For every ink pixel, the length of the longest nearly horizontal run of ink through it (0 elsewhere)."""
+    height, width = mask.shape
+    grown = ndimage.binary_dilation(mask, np.ones((3, 1), bool))  # tolerates the steps of a tilted line
+    longest = np.zeros(mask.shape, np.int64)
+    for tilt in LINE_TILTS:  # straighten each tilt by shifting columns, then measure horizontal runs
+        shifts = row_shifts(width, tilt)
+        straight = shear_rows(grown.T, shifts).T
+        np.maximum(longest, unshear_rows(run_lengths(straight, 1).T, shifts, height).T, out=longest)
+    return np.where(mask, longest, 0)
+
+
+def joined_at_both_ends(lines: np.ndarray, across: np.ndarray) -> np.ndarray:
+    """The vertical `lines` whose top and bottom ends touch (within 2 pixels) the horizontal `across` lines."""
+    near = ndimage.binary_dilation(across, np.ones((5, 5), bool))
+    pieces, _ = ndimage.label(lines, np.ones((3, 3), bool))
+    joined = np.zeros_like(lines)
+    for index, (rows, cols) in enumerate(ndimage.find_objects(pieces)):
+        piece = pieces[rows, cols] == index + 1
+        if near[rows.start, cols][piece[0]].any() and near[rows.stop - 1, cols][piece[-1]].any():
+            joined[rows, cols] |= piece
+    return joined
+
+
+def box_lines(mask: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The horizontal and vertical lines (among `rows`, `columns`) of boxes drawn around other ink."""
+    sides = joined_at_both_ends(columns, rows)
+    tops = joined_at_both_ends(rows.T, sides.T).T
+    sides = joined_at_both_ends(sides, tops)
+    box = tops | sides
+    if box.any():
+        rows_of, cols_of = ndimage.find_objects(box.astype(np.int8))[0]
+        height, width = rows_of.stop - rows_of.start, cols_of.stop - cols_of.start
+        middle = (mask & ~box)[rows_of.start + height // 4 : rows_of.stop - height // 4,
+                               cols_of.start + width // 4 : cols_of.stop - width // 4]
+        if middle.sum() >= FRAME_CONTENT * box.sum():
+            return tops, sides
+    return np.zeros_like(tops), np.zeros_like(sides)
+
+
+def erase_lines(ink: np.ndarray, mask: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Erase the thin horizontal `lines` from `ink` (`mask`: its ink pixels), keeping the strokes that
+    cross them; returns the ink and its remaining ink pixels."""
+    lines = lines & mask
+    if not lines.any():
+        return ink, mask
+    vertical = run_lengths(mask, 0)
+    line_only = lines & (vertical <= np.median(vertical[lines]) + 1)  # thicker runs are crossing strokes
+    erase = ndimage.binary_dilation(line_only, np.ones((3, 1), bool)) & ~(mask & ~line_only)
+    return np.where(erase, 0.0, ink).astype(np.float32), mask & ~erase
+
+
+def remove_ruling(ink: np.ndarray, mask: np.ndarray, paper: bool = True) -> np.ndarray:
+    """Ink map and its ink pixels -> the ink without boxes drawn around the writing (form fields) and,
+    with `paper`, without long, thin, nearly horizontal lines (ruled paper) and nearly vertical lines
+    through the whole image (squared paper); strokes crossing them are kept. A tightly cropped digit's
+    own strokes can be as long and straight as paper lines, so single digits keep them (the classifier
+    learned to see through them)."""
+    height, width = ink.shape
+    across, down = line_runs(mask), line_runs(mask.T).T
+    rows, columns = box_lines(mask, across >= max(FRAME_TOP * width, FRAME_LINE),
+                              down >= max(FRAME_SIDE * height, FRAME_LINE))
+    if paper:
+        rows |= across >= max(0.5 * width, min(1.2 * height, 0.9 * width))
+        columns |= down >= COLUMN_LINE * height
+    ink, mask = erase_lines(ink, mask, rows)
+    return erase_lines(ink.T, mask.T, columns.T)[0].T
