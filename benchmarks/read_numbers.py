@@ -12,7 +12,8 @@ spacing, slant, size and baseline jitter, broken strokes, ruling lines, specks, 
 paper and either polarity. Spacing "clean": gaps between all digits; "touching pairs": each pair
 of neighbours touches with probability 1/2 (at least one pair does). Condition "photo": the image
 is then photographed (gray uneven paper with a shadow, defocus, low contrast, JPEG); "photo, on a
-table" (the last row): photographed lying on a darker table that shows along one to three edges.
+table": photographed lying on a darker table that shows along one to three edges; "in a form box" (the
+last row): a printed box drawn around the number (a third of them cut out on the box's lines).
 "exact, true cuts": the same images with each digit cut out perfectly (what the classifier alone
 gets right). "misread flagged": share of misread numbers marked uncertain (number confidence below
 the threshold, or the line reader reading other digits); "right flagged": share of correctly read
@@ -39,7 +40,7 @@ from scipy import ndimage
 
 from khmerdigit import defaults, percent
 from khmerdigit.cli.console import print_wide, simple_table, track
-from khmerdigit.data.augment import PERTURBATIONS, on_table
+from khmerdigit.data.augment import PERTURBATIONS, in_form_box, on_table
 from khmerdigit.data.compose import compose_number, photographed_number, split_digits, stroke_digits
 from khmerdigit.data.dataset import labelled_files
 from khmerdigit.reading.reader import NumberReader, load_number_reader
@@ -154,7 +155,7 @@ def score_row(reader: NumberReader, pool: dict[int, list[np.ndarray]], lengths: 
 
 
 SINGLE_CONDITIONS = ("photo", "photo, shadow", "photo, on a table", "screen", "screenshot", "scan", "ruled paper",
-                     "squared paper", "rotate +20°")
+                     "squared paper", "rotate +20°", "form box")
 
 
 def single_digit_rows(reader: NumberReader, multiwriter: Path, seed: int) -> list[list[str]]:
@@ -205,11 +206,15 @@ def main() -> None:
                     length = f"{lengths[0]}" if lengths[0] == lengths[1] else f"{lengths[0]}-{lengths[1]}"
                     for name, result in scores.items():
                         rows.append([source, length, spacing, condition_name, name, *result.row()])
-    on_a_table: Condition = lambda gray, rng: on_table(photographed_number(gray, rng), rng)  # noqa: E731
-    scores = score_row(reader, pools["multi-writer valid"], (4, 4), 0.0, on_a_table, args.numbers,
-                       [args.seed, 2 * number_sets])
-    rows += [["multi-writer valid", "4", "clean", "photo, on a table", name, *result.row()]
-             for name, result in scores.items()]
+    framed: dict[str, Condition] = {  # the digits move, so no true cuts
+        "photo, on a table": lambda gray, rng: on_table(photographed_number(gray, rng), rng),
+        "in a form box": in_form_box}
+    for condition_name, condition in framed.items():
+        scores = score_row(reader, pools["multi-writer valid"], (4, 4), 0.0, condition, args.numbers,
+                           [args.seed, 2 * number_sets])
+        number_sets += 1
+        rows += [["multi-writer valid", "4", "clean", condition_name, name, *result.row()]
+                 for name, result in scores.items()]
     header = ["digits from", "length", "spacing", "condition", "reader", "numbers", "exact number", "per digit",
               "exact, true cuts", "misread flagged", "right flagged", "mean confidence", "median ms", "mean ms"]
     touching_reader = "cuts only" if reader.line_reader is None else f"cuts and {reader.line_reader.path.name}"

@@ -8,6 +8,7 @@ from khmerdigit.data.augment import (
     break_stroke,
     capture,
     distort,
+    in_form_box,
     low_resolution,
     motion_blur,
     neighbour_bits,
@@ -145,7 +146,8 @@ def test_scan_is_white_paper_dark_ink():
 def test_named_capture_conditions_exist_and_change_the_image():
     gray = np.asarray(digit_image(7, size=64), np.float32) / 255.0
     for name in ("photo", "photo, shadow", "screen", "screenshot", "ruled paper", "squared paper", "scan",
-                 "motion blur", "perspective", "neighbour bits", "photo, low contrast", "jpeg", "photo, on a table"):
+                 "motion blur", "perspective", "neighbour bits", "photo, low contrast", "jpeg", "photo, on a table",
+                 "form box"):
         out = PERTURBATIONS[name](gray, np.random.default_rng(0))
         assert out.ndim == 2 and 0 <= out.min() and out.max() <= 1, name
         assert out.shape[0] >= 64
@@ -159,6 +161,21 @@ def test_a_page_on_a_table_shows_the_table_along_one_to_three_edges():
         edges = [photo[0], photo[-1], photo[:, 0], photo[:, -1]]
         assert 1 <= sum(float(np.median(edge)) < 0.7 for edge in edges) <= 3  # darker table at 1-3 edges
         assert (photo > 0.9).sum() >= 0.9 * page.size  # the whole page is still there
+
+
+def test_a_form_box_frames_the_page_and_is_sometimes_cut_out_on_its_lines():
+    page = np.ones((60, 80), np.float32)
+    cut_on_lines = 0
+    for seed in range(12):
+        framed = in_form_box(page, np.random.default_rng(seed))
+        dark = framed < 0.5
+        assert framed.shape[0] > 60 and framed.shape[1] > 80
+        rows, cols = np.nonzero(dark)
+        frame = dark[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+        assert frame[0].all() and frame[-1].all() and frame[:, 0].all() and frame[:, -1].all()  # closed
+        assert (framed > 0.9).sum() >= page.size  # the page inside
+        cut_on_lines += rows.min() == 0
+    assert 0 < cut_on_lines < 12
 
 
 def test_distort_draws_paper_photo_and_screen_captures():

@@ -58,6 +58,17 @@ def test_ink_is_measured_against_the_darkest_ink_within_one_image_height():
     assert ink_map(halves)[:, side // 2 :].max() < 0.6  # within one digit, the whole digit is the measure
 
 
+def test_bold_writing_cropped_tightly_is_still_dark_ink_on_paper():
+    """A marker-drawn digit cropped to its ink covers most of the image: the median shade is ink, but the
+    corners are paper."""
+    for label in (0, 1, 3, 8):
+        bold = ndimage.grey_erosion(np.asarray(digit_image(label, size=48), np.float32) / 255.0, size=(5, 5))
+        rows, cols = np.nonzero(bold < 0.5)
+        tight = bold[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+        assert np.median(tight) < 0.5  # more ink than paper
+        assert close(preprocess(tight, CONFIG), preprocess(bold, CONFIG), 0.04), label
+
+
 def test_rgba_transparent_canvas_is_composited_on_white():
     ink = np.asarray(digit_image(2))
     rgba = np.zeros(ink.shape + (4,), np.uint8)

@@ -314,6 +314,21 @@ def on_table(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return ndimage.gaussian_filter(table, 0.7)
 
 
+def in_form_box(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The writing in a printed form's box: a margin of paper, then a thin dark frame; in a third of the
+    images the form cell is cut out on its lines."""
+    h, w = page.shape
+    top, side = (int(rng.uniform(0.06, 0.25) * length) + 3 for length in (h, w))
+    thickness = int(rng.integers(1, 4))
+    out = np.pad(page, ((top, top), (side, side)), constant_values=float(np.median(page)))
+    inset = 0 if rng.random() < 1 / 3 else int(rng.integers(1, min(top, side) - thickness))
+    outer, inner = inset, inset + thickness
+    box = np.zeros(out.shape, bool)
+    box[outer : out.shape[0] - outer, outer : out.shape[1] - outer] = True
+    box[inner : out.shape[0] - inner, inner : out.shape[1] - inner] = False
+    return np.where(box, np.minimum(out, rng.uniform(0.1, 0.45)), out).astype(np.float32)
+
+
 # Named perturbations a user's photos have, for benchmarks: gray -> gray.
 PERTURBATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
     "rotate -20°": lambda g, r: on_paper(affine(to_work_ink(g), degrees=-20), r),
@@ -328,6 +343,7 @@ PERTURBATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]
     "photo": lambda g, r: jpeg(photo(perspective(to_work_ink(g), r, 0.06), r), 60),
     "photo, shadow": lambda g, r: photo_with_shadow(g, r),
     "photo, on a table": lambda g, r: jpeg(on_table(photo(to_work_ink(g), r), r), 60),
+    "form box": lambda g, r: in_form_box(on_paper(to_work_ink(g), r), r),
     "photo, low contrast": lambda g, r: 0.55 + 0.3 * on_paper(to_work_ink(g), r),
     "motion blur": lambda g, r: on_paper(motion_blur(to_work_ink(g), r, 5.0), r),
     "perspective": lambda g, r: on_paper(perspective(to_work_ink(g), r, 0.1), r),

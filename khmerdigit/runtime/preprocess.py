@@ -162,16 +162,19 @@ def paper_estimate(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
     return np.asarray(Image.fromarray(paper, "F").resize(gray.shape[::-1], Image.Resampling.BILINEAR))
 
 
-def flatten_background(gray: np.ndarray) -> np.ndarray:
+def flatten_background(gray: np.ndarray, background: Optional[float] = None) -> np.ndarray:
     """Even out shadows and uneven light; an evenly lit image is returned unchanged.
 
-    The ink's polarity is the one whose paper estimate the image departs from least (ink is sparse).
-    Dark ink: the image is divided by the paper estimate (shading multiplies); light ink on a screen:
-    the estimate is subtracted.
+    The ink is first taken to be darker than the `background` shade (by default the median; see
+    `ink_polarity`) when that is closer to the lightest than to the darkest pixels. When the light is
+    uneven, the ink's polarity is the one whose paper estimate the image departs from least (ink is
+    sparse). Dark ink: the image is divided by the paper estimate (shading multiplies); light ink on a
+    screen: the estimate is subtracted.
     """
     if min(gray.shape) < 8:
         return gray
-    first = float(np.median(gray)) >= 0.5 * (float(gray.min()) + float(gray.max()))  # dark ink, most likely
+    background = float(np.median(gray)) if background is None else background
+    first = background >= 0.5 * (float(gray.min()) + float(gray.max()))  # dark ink, most likely
     paper = paper_estimate(gray, first)
     if np.ptp(paper) < UNEVEN_BACKGROUND:  # the common case: evenly lit, one estimate is enough
         return gray
@@ -188,12 +191,21 @@ def flatten_background(gray: np.ndarray) -> np.ndarray:
 
 
 def ink_polarity(gray: np.ndarray) -> tuple[float, float, float, np.ndarray]:
-    """The background shade (the median), the ink's sign (1: darker than the background, -1: lighter),
-    its strongest contrast with the background, and the image smoothed by 2x2 means (extremes that
-    single noisy pixels cannot fake, however little ink there is)."""
+    """The background shade, the ink's sign (1: darker than the background, -1: lighter), its strongest
+    contrast with the background, and the image smoothed by 2x2 means (extremes that single noisy pixels
+    cannot fake, however little ink there is). The background is the median shade, unless the image's
+    corners are as light as its lightest marks: then bold dark writing cropped tightly covers most of
+    the image, and the corners are the paper."""
     background = float(np.median(gray))
     smooth = (gray[:-1, :-1] + gray[1:, :-1] + gray[:-1, 1:] + gray[1:, 1:]) / 4 if min(gray.shape) > 1 else gray
     dark, light = background - float(smooth.min()), float(smooth.max()) - background
+    if light > dark:
+        rows, cols = max(1, gray.shape[0] // 6), max(1, gray.shape[1] // 6)
+        corners = float(np.median(np.concatenate([gray[:rows, :cols], gray[:rows, -cols:],
+                                                  gray[-rows:, :cols], gray[-rows:, -cols:]], axis=None)))
+        if corners - background >= 0.5 * light:
+            background = corners
+            dark, light = background - float(smooth.min()), float(smooth.max()) - background
     return background, 1.0 if dark >= light else -1.0, max(dark, light), smooth
 
 
@@ -290,7 +302,7 @@ def ink_map(gray: np.ndarray) -> np.ndarray:
     image's darkest; along a number, each digit's neighbourhood's, so a digit written or lit more
     faintly than the others is not lost below the ink threshold."""
     polarity = ink_polarity(gray)
-    cleaned = flatten_background(without_surroundings(gray, polarity))
+    cleaned = flatten_background(without_surroundings(gray, polarity), polarity[0])
     if cleaned is not gray:  # most images come back as they were, and so does their polarity
         gray, polarity = cleaned, ink_polarity(cleaned)
     background, sign, peak, smooth = polarity
