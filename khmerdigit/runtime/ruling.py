@@ -1,8 +1,9 @@
 """Lines that are not writing: ruled and squared paper, and boxes drawn around digits (form fields).
 
 `remove_ruling` is a step of the one preprocessing path (`preprocess.digit_ink`: boxes only) and of
-reading numbers (`khmerdigit.reading.segment.clean_ink`: boxes and paper). Lines are found as long, straight runs of thin ink, nearly
-horizontal (and, on the transposed image, nearly vertical); strokes crossing a line are kept.
+reading numbers (`khmerdigit.reading.segment.clean_ink`: boxes and paper). Lines are found as long,
+straight runs of thin ink, nearly horizontal (and, on the transposed image, nearly vertical); strokes
+crossing a line are kept.
 """
 
 from __future__ import annotations
@@ -49,11 +50,16 @@ def row_shifts(height: int, slope: float) -> np.ndarray:
     return shifts - shifts.min()
 
 
-def line_runs(mask: np.ndarray) -> np.ndarray:
-    """For every ink pixel, the length of the longest nearly horizontal run of ink through it (0 elsewhere)."""
+def line_runs(mask: np.ndarray, shortest: float) -> np.ndarray:
+    """For every ink pixel, the length of the longest nearly horizontal run of ink through it (0 elsewhere),
+    when some run may be `shortest` long; all 0 when no band of rows as high as the most tilted line holds
+    that many ink pixels (a cheap bound)."""
     height, width = mask.shape
+    band = min(height, int(np.ceil(width * LINE_TILTS.max())) + 3)
+    if not np.isfinite(shortest) or np.convolve(mask.sum(axis=1), np.ones(band, int), "valid").max() < shortest:
+        return np.zeros(mask.shape, int)
     grown = ndimage.binary_dilation(mask, np.ones((3, 1), bool))  # tolerates the steps of a tilted line
-    longest = np.zeros(mask.shape, np.int64)
+    longest = np.zeros(mask.shape, int)
     for tilt in LINE_TILTS:  # straighten each tilt by shifting columns, then measure horizontal runs
         shifts = row_shifts(width, tilt)
         straight = shear_rows(grown.T, shifts).T
@@ -108,11 +114,15 @@ def remove_ruling(ink: np.ndarray, mask: np.ndarray, paper: bool = True) -> np.n
     own strokes can be as long and straight as paper lines, so single digits keep them (the classifier
     learned to see through them)."""
     height, width = ink.shape
-    across, down = line_runs(mask), line_runs(mask.T).T
-    rows, columns = box_lines(mask, across >= max(FRAME_TOP * width, FRAME_LINE),
-                              down >= max(FRAME_SIDE * height, FRAME_LINE))
-    if paper:
-        rows |= across >= max(0.5 * width, min(1.2 * height, 0.9 * width))
-        columns |= down >= COLUMN_LINE * height
-    ink, mask = erase_lines(ink, mask, rows)
-    return erase_lines(ink.T, mask.T, columns.T)[0].T
+    box_row, box_column = max(FRAME_TOP * width, FRAME_LINE), max(FRAME_SIDE * height, FRAME_LINE)
+    ruled_row, ruled_column = max(0.5 * width, min(1.2 * height, 0.9 * width)), COLUMN_LINE * height
+    if not paper:
+        ruled_row = ruled_column = np.inf
+    down = line_runs(mask.T, min(box_column, ruled_column)).T
+    sides = down >= box_column
+    columns_with_sides = np.flatnonzero(sides.any(axis=0))
+    boxed = columns_with_sides.size > 1 and np.ptp(columns_with_sides) >= 0.9 * box_row  # two sides, far apart
+    across = line_runs(mask, min(box_row if boxed else np.inf, ruled_row))
+    rows, columns = box_lines(mask, across >= box_row, sides) if boxed else (np.zeros_like(mask),) * 2
+    ink, mask = erase_lines(ink, mask, rows | (across >= ruled_row))
+    return erase_lines(ink.T, mask.T, (columns | (down >= ruled_column)).T)[0].T
