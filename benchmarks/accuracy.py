@@ -35,7 +35,7 @@ from khmerdigit.runtime.preprocess import as_gray, preprocess
 from khmerdigit.runtime.registry import BUNDLED_MODEL
 
 CONDITIONS = ("photo", "photo, shadow", "photo, low contrast", "motion blur", "screen", "screenshot", "scan",
-              "ruled paper", "inverted", "rotate +20°", "photo, on a table", "form box")
+              "ruled paper", "inverted", "rotate +20°", "photo, on a table", "form box", "underlined")
 
 
 def probabilities(classifier: Classifier, grays: list[np.ndarray]) -> np.ndarray:

@@ -155,7 +155,7 @@ def score_row(reader: NumberReader, pool: dict[int, list[np.ndarray]], lengths: 
 
 
 SINGLE_CONDITIONS = ("photo", "photo, shadow", "photo, on a table", "screen", "screenshot", "scan", "ruled paper",
-                     "squared paper", "rotate +20°", "form box")
+                     "squared paper", "rotate +20°", "form box", "underlined")
 
 
 def single_digit_rows(reader: NumberReader, multiwriter: Path, seed: int) -> list[list[str]]:

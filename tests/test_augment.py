@@ -20,6 +20,7 @@ from khmerdigit.data.augment import (
     screen,
     shadow,
     to_work_ink,
+    underlined,
     vary_shape,
 )
 from khmerdigit.runtime.preprocess import ink_map
@@ -147,7 +148,7 @@ def test_named_capture_conditions_exist_and_change_the_image():
     gray = np.asarray(digit_image(7, size=64), np.float32) / 255.0
     for name in ("photo", "photo, shadow", "screen", "screenshot", "ruled paper", "squared paper", "scan",
                  "motion blur", "perspective", "neighbour bits", "photo, low contrast", "jpeg", "photo, on a table",
-                 "form box"):
+                 "form box", "underlined"):
         out = PERTURBATIONS[name](gray, np.random.default_rng(0))
         assert out.ndim == 2 and 0 <= out.min() and out.max() <= 1, name
         assert out.shape[0] >= 64
@@ -194,3 +195,18 @@ def test_capture_makes_each_kind_of_image_of_the_same_ink():
     for kind in ("paper", "photo", "screen", "scan"):
         recovered = ink_map(capture(ink, kind, np.random.default_rng(3))) > 0.5
         assert (recovered & (ink > 0.5)).sum() > 0.3 * (ink > 0.5).sum(), kind  # the digit's strokes survive
+
+
+def test_an_underline_reaches_past_the_writing_below_or_above_it():
+    ink = work_ink(2)
+    rows, cols = np.nonzero(ink > 0.3)
+    below = 0
+    for seed in range(12):
+        lined = underlined(ink, np.random.default_rng(seed))
+        added = (lined - ink) > 0.3
+        line_rows, line_cols = np.nonzero(added)
+        assert (lined >= ink).all() and np.ptp(line_rows) <= 6  # a thin, nearly straight line
+        assert line_cols.min() < cols.min() and line_cols.max() > cols.max()
+        assert line_rows.min() >= rows.max() - 6 or line_rows.max() <= rows.min()
+        below += line_rows.min() >= rows.max() - 6
+    assert 0 < below < 12

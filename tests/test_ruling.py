@@ -1,4 +1,4 @@
-"""Lines that are not writing: boxes drawn around digits (form fields), ruled and squared paper."""
+"""Lines that are not writing: boxes drawn around digits (form fields), underlines, ruled and squared paper."""
 
 import numpy as np
 import pytest
@@ -39,6 +39,25 @@ def test_a_digit_in_a_box_preprocesses_as_without_it(label):
         assert np.abs(preprocess(framed, CONFIG) - plain).mean() < 0.01
 
 
+def lined(page: np.ndarray, row: int, thickness: int = 2, shade: float = 0.2) -> np.ndarray:
+    """`page` with a line drawn across it at `row` (an underline, a form's line)."""
+    out = page.copy()
+    out[row : row + thickness, 4:-4] = shade
+    return out
+
+
+@pytest.mark.parametrize("label", range(10))
+def test_a_line_under_or_over_a_digit_is_erased(label):
+    page = on_page(label)
+    rows = np.flatnonzero((page < 0.75).any(axis=1))
+    plain = preprocess(page, CONFIG)
+    apart = [lined(page, rows.max() + 4), lined(page, rows.min() - 6, thickness=1, shade=0.5)]
+    touching = [lined(page, rows.max() - 1)] if label in (0, 1, 3, 7, 9) else []  # not flat-bottomed
+    for underlined in apart + touching:
+        assert not unchanged(underlined)
+        assert np.abs(preprocess(underlined, CONFIG) - plain).mean() < 0.01
+
+
 @pytest.mark.parametrize("size", [28, 64, 160])
 def test_digits_are_never_taken_for_boxes_or_lines(size):
     """Every style of every digit: its loops, bowls and straight strokes stay, in a tight crop (single digits
@@ -49,7 +68,7 @@ def test_digits_are_never_taken_for_boxes_or_lines(size):
             digit = np.asarray(render_digit(label, rng, size, style), np.float32) / 255.0
             rows, cols = np.nonzero(digit < 0.75)
             tight = digit[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-            assert unchanged(digit, paper=True) and unchanged(tight), (label, style)
+            assert unchanged(digit) and unchanged(digit, paper=True) and unchanged(tight), (label, style)
 
 
 def test_an_empty_box_or_a_boxy_zero_is_writing():

@@ -329,6 +329,24 @@ def in_form_box(page: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.where(box, np.minimum(out, rng.uniform(0.1, 0.45)), out).astype(np.float32)
 
 
+def underlined(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A line drawn under the writing (an underline or a form's line to write on), apart from it or touching
+    its lowest stroke; in a quarter of the images over it instead. The line reaches past the writing."""
+    rows, cols = np.nonzero(ink > 0.3)
+    if rows.size == 0:
+        return ink
+    height, width = np.ptp(rows) + 1, np.ptp(cols) + 1
+    over = rng.random() < 0.25
+    gap = int(rng.uniform(-0.04, 0.15) * height)  # below 0: touching the writing
+    row = rows.min() - gap - 2 if over else rows.max() + gap
+    left = max(0, cols.min() - int(rng.uniform(0.1, 0.4) * width))
+    right = min(ink.shape[1], cols.max() + int(rng.uniform(0.1, 0.4) * width))
+    top = int(np.clip(row, 0, ink.shape[0] - 3))
+    line = np.zeros_like(ink)
+    line[top : top + int(rng.integers(1, 4)), left:right] = 1.0
+    return np.maximum(ink, affine(line, degrees=rng.uniform(-1.5, 1.5)))
+
+
 # Named perturbations a user's photos have, for benchmarks: gray -> gray.
 PERTURBATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]] = {
     "rotate -20°": lambda g, r: on_paper(affine(to_work_ink(g), degrees=-20), r),
@@ -344,6 +362,7 @@ PERTURBATIONS: dict[str, Callable[[np.ndarray, np.random.Generator], np.ndarray]
     "photo, shadow": lambda g, r: photo_with_shadow(g, r),
     "photo, on a table": lambda g, r: jpeg(on_table(photo(to_work_ink(g), r), r), 60),
     "form box": lambda g, r: in_form_box(on_paper(to_work_ink(g), r), r),
+    "underlined": lambda g, r: on_paper(underlined(to_work_ink(g), r), r),
     "photo, low contrast": lambda g, r: 0.55 + 0.3 * on_paper(to_work_ink(g), r),
     "motion blur": lambda g, r: on_paper(motion_blur(to_work_ink(g), r, 5.0), r),
     "perspective": lambda g, r: on_paper(perspective(to_work_ink(g), r, 0.1), r),

@@ -343,7 +343,8 @@ def centre_on_canvas(ink: np.ndarray, size: int) -> np.ndarray:
 
 
 def digit_ink(gray: np.ndarray) -> np.ndarray:
-    """The ink of a grayscale image without a box drawn around it and specks: what the `normalized` method centres."""
+    """The ink of a grayscale image without a box or line drawn around, under or over it, and without specks:
+    what the `normalized` method centres."""
     ink = ink_map(gray)
     return remove_specks(remove_ruling(ink, ink > INK_THRESHOLD, paper=False))
 

@@ -1,6 +1,6 @@
 """Lines that are not writing: ruled and squared paper, and boxes drawn around digits (form fields).
 
-`remove_ruling` is a step of the one preprocessing path (`preprocess.digit_ink`: boxes only) and of
+`remove_ruling` is a step of the one preprocessing path (`preprocess.digit_ink`: boxes and underlines) and of
 reading numbers (`khmerdigit.reading.segment.clean_ink`: boxes and paper). Lines are found as long,
 straight runs of thin ink, nearly horizontal (and, on the transposed image, nearly vertical); strokes
 crossing a line are kept.
@@ -13,10 +13,14 @@ from scipy import ndimage
 
 LINE_TILTS = np.tan(np.deg2rad(np.arange(-2.0, 2.01, 0.5)))  # lines may be this tilted
 COLUMN_LINE = 0.95  # a vertical line is ruling (squared paper) when it runs through this share of the image height
+SHORTEST_LINE = 20  # other lines are at least this many pixels long (in smaller images a digit's curves look straight)
 FRAME_TOP = 0.5  # a box's top or bottom is at least this share of the image width...
 FRAME_SIDE = 0.4  # ...and its sides this share of the image height; each joins the other two at its ends...
-FRAME_LINE = 20  # ...and both at least this many pixels long (in smaller images a digit's curves look straight)...
 FRAME_CONTENT = 0.1  # ...and the middle half of the box holds ink apart from it, at least this share of its ink
+UNDERLINE = 0.5  # a line drawn under or over the writing is at least this share of the ink's width long...
+THIN_LINE = 0.15  # ...at most this share of its length thick...
+BEYOND_LINE = 0.1  # ...under (over) it lies at most this share of the other ink...
+OVERHANG = 0.1  # ...and it reaches past the other ink by this share of its width on both sides, or lies apart from it
 
 
 def run_lengths(mask: np.ndarray, axis: int) -> np.ndarray:
@@ -60,8 +64,8 @@ def line_runs(mask: np.ndarray, shortest: float) -> np.ndarray:
         return np.zeros(mask.shape, int)
     grown = ndimage.binary_dilation(mask, np.ones((3, 1), bool))  # tolerates the steps of a tilted line
     longest = np.zeros(mask.shape, int)
-    for tilt in LINE_TILTS:  # straighten each tilt by shifting columns, then measure horizontal runs
-        shifts = row_shifts(width, tilt)
+    tilts = {tuple(row_shifts(width, tilt)) for tilt in LINE_TILTS}  # in narrow images, some tilts shift alike
+    for shifts in map(np.array, tilts):  # straighten each tilt by shifting columns, then measure horizontal runs
         straight = shear_rows(grown.T, shifts).T
         np.maximum(longest, unshear_rows(run_lengths(straight, 1).T, shifts, height).T, out=longest)
     return np.where(mask, longest, 0)
@@ -82,10 +86,14 @@ def joined_at_both_ends(lines: np.ndarray, across: np.ndarray) -> np.ndarray:
 def box_lines(mask: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The horizontal and vertical lines (among `rows`, `columns`) of boxes drawn around other ink."""
     sides = joined_at_both_ends(columns, rows)
-    tops = joined_at_both_ends(rows.T, sides.T).T
-    sides = joined_at_both_ends(sides, tops)
+    while True:  # sides joining tops joining sides..., until none is dropped
+        tops = joined_at_both_ends(rows.T, sides.T).T
+        kept = joined_at_both_ends(sides, tops)
+        if np.array_equal(kept, sides):
+            break
+        sides = kept
     box = tops | sides
-    if box.any():
+    if tops.any() and sides.any():
         rows_of, cols_of = ndimage.find_objects(box.astype(np.int8))[0]
         height, width = rows_of.stop - rows_of.start, cols_of.stop - cols_of.start
         middle = (mask & ~box)[rows_of.start + height // 4 : rows_of.stop - height // 4,
@@ -93,6 +101,26 @@ def box_lines(mask: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> tuple[
         if middle.sum() >= FRAME_CONTENT * box.sum():
             return tops, sides
     return np.zeros_like(tops), np.zeros_like(sides)
+
+
+def lines_off_the_writing(mask: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The horizontal lines among `rows` drawn under or over the writing (an underline, a form's line)."""
+    pieces, _ = ndimage.label(rows, np.ones((3, 3), bool))
+    thickness = run_lengths(mask, 0)
+    found = np.zeros_like(rows)
+    for index, (line_rows, line_cols) in enumerate(ndimage.find_objects(pieces)):
+        line = pieces == index + 1
+        rest_rows, rest_cols = np.nonzero(mask & ~line)
+        if rest_rows.size == 0 or np.median(thickness[line]) > THIN_LINE * (line_cols.stop - line_cols.start):
+            continue
+        middle = (line_rows.start + line_rows.stop - 1) / 2
+        under_or_over = min((rest_rows > middle).mean(), (rest_rows < middle).mean()) <= BEYOND_LINE
+        overhang = OVERHANG * (rest_cols.max() - rest_cols.min() + 1)
+        past = line_cols.start <= rest_cols.min() - overhang and line_cols.stop - 1 >= rest_cols.max() + overhang
+        apart = not (ndimage.binary_dilation(line, np.ones((3, 3), bool)) & mask & ~line).any()
+        if under_or_over and (past or apart):
+            found |= line
+    return found
 
 
 def erase_lines(ink: np.ndarray, mask: np.ndarray, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,21 +136,24 @@ def erase_lines(ink: np.ndarray, mask: np.ndarray, lines: np.ndarray) -> tuple[n
 
 
 def remove_ruling(ink: np.ndarray, mask: np.ndarray, paper: bool = True) -> np.ndarray:
-    """Ink map and its ink pixels -> the ink without boxes drawn around the writing (form fields) and,
-    with `paper`, without long, thin, nearly horizontal lines (ruled paper) and nearly vertical lines
-    through the whole image (squared paper); strokes crossing them are kept. A tightly cropped digit's
-    own strokes can be as long and straight as paper lines, so single digits keep them (the classifier
-    learned to see through them)."""
+    """Ink map and its ink pixels -> the ink without boxes drawn around the writing (form fields) and
+    without long, thin, nearly horizontal lines: with `paper`, every such line across the image (ruled
+    paper) and nearly vertical lines through the whole image (squared paper); without, only lines under or
+    over the writing (an underline, a form's line), since a tightly cropped digit's own strokes can be as
+    long and straight as paper lines. Strokes crossing a line are kept."""
     height, width = ink.shape
-    box_row, box_column = max(FRAME_TOP * width, FRAME_LINE), max(FRAME_SIDE * height, FRAME_LINE)
+    box_row, box_column = max(FRAME_TOP * width, SHORTEST_LINE), max(FRAME_SIDE * height, SHORTEST_LINE)
     ruled_row, ruled_column = max(0.5 * width, min(1.2 * height, 0.9 * width)), COLUMN_LINE * height
     if not paper:
         ruled_row = ruled_column = np.inf
+        inked = np.flatnonzero(mask.any(axis=0))
+        underline = max(SHORTEST_LINE, UNDERLINE * (np.ptp(inked) if inked.size else 0))
     down = line_runs(mask.T, min(box_column, ruled_column)).T
     sides = down >= box_column
     columns_with_sides = np.flatnonzero(sides.any(axis=0))
     boxed = columns_with_sides.size > 1 and np.ptp(columns_with_sides) >= 0.9 * box_row  # two sides, far apart
-    across = line_runs(mask, min(box_row if boxed else np.inf, ruled_row))
+    across = line_runs(mask, min(box_row if boxed else np.inf, ruled_row) if paper else underline)
     rows, columns = box_lines(mask, across >= box_row, sides) if boxed else (np.zeros_like(mask),) * 2
-    ink, mask = erase_lines(ink, mask, rows | (across >= ruled_row))
+    ruled = across >= ruled_row if paper else lines_off_the_writing(mask, across >= underline)  # or underlined
+    ink, mask = erase_lines(ink, mask, rows | ruled)
     return erase_lines(ink.T, mask.T, (columns | (down >= ruled_column)).T)[0].T
