@@ -161,6 +161,19 @@ def test_a_number_in_a_drawn_box_or_a_comb_field_reads_as_without_it(reader):
         assert reader.read(form).arabic == "4915"
 
 
+@pytest.mark.parametrize("labels", [[7], [2, 6], [4, 9, 1, 5]])
+def test_an_underlined_number_or_digit_reads_as_without_the_line(reader, labels):
+    gray, boxes = compose(labels, [12] * (len(labels) - 1))
+    left, right = boxes[0].left, boxes[-1].right
+    overhang = min(MARGIN - 2, (right - left) // 5)
+    bottom = max(b.bottom for b in boxes)
+    for row in (bottom + 4, bottom - 1):  # under the writing, and touching its lowest stroke
+        underlined = gray.copy()
+        underlined[row : row + 2, left - overhang : right + overhang] = 0.2
+        assert reader.read(underlined).arabic == "".join(map(str, labels))
+        assert_boxes(boxes_read(reader, underlined), boxes)
+
+
 def test_pinholes_in_thick_strokes_are_still_writing(reader):
     gray, _ = compose([6, 1, 3, 7], [12, 12, 12])
     rows, cols = np.nonzero(ndimage.binary_erosion(gray < 0.5, np.ones((3, 3), bool)))  # inside the strokes

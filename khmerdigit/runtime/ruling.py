@@ -1,7 +1,7 @@
-"""Lines that are not writing: ruled and squared paper, and boxes drawn around digits (form fields).
+"""Lines that are not writing: ruled and squared paper, boxes drawn around digits (form fields), underlines.
 
 `remove_ruling` is a step of the one preprocessing path (`preprocess.digit_ink`: boxes and underlines) and of
-reading numbers (`khmerdigit.reading.segment.clean_ink`: boxes and paper). Lines are found as long,
+reading numbers (`khmerdigit.reading.segment.clean_ink`: paper lines too). Lines are found as long,
 straight runs of thin ink, nearly horizontal (and, on the transposed image, nearly vertical); strokes
 crossing a line are kept.
 """
@@ -136,24 +136,24 @@ def erase_lines(ink: np.ndarray, mask: np.ndarray, lines: np.ndarray) -> tuple[n
 
 
 def remove_ruling(ink: np.ndarray, mask: np.ndarray, paper: bool = True) -> np.ndarray:
-    """Ink map and its ink pixels -> the ink without boxes drawn around the writing (form fields) and
-    without long, thin, nearly horizontal lines: with `paper`, every such line across the image (ruled
-    paper) and nearly vertical lines through the whole image (squared paper); without, only lines under or
-    over the writing (an underline, a form's line), since a tightly cropped digit's own strokes can be as
-    long and straight as paper lines. Strokes crossing a line are kept."""
+    """Ink map and its ink pixels -> the ink without boxes drawn around the writing (form fields), lines
+    drawn under or over it (an underline, a form's line) and, with `paper`, long, thin, nearly horizontal
+    lines across the image (ruled paper) and nearly vertical lines through the whole image (squared
+    paper). Single digits keep paper lines: a tightly cropped digit's own strokes can be as long and
+    straight as they are. Strokes crossing a line are kept."""
     height, width = ink.shape
     box_row, box_column = max(FRAME_TOP * width, SHORTEST_LINE), max(FRAME_SIDE * height, SHORTEST_LINE)
     ruled_row, ruled_column = max(0.5 * width, min(1.2 * height, 0.9 * width)), COLUMN_LINE * height
     if not paper:
         ruled_row = ruled_column = np.inf
-        inked = np.flatnonzero(mask.any(axis=0))
-        underline = max(SHORTEST_LINE, UNDERLINE * (np.ptp(inked) if inked.size else 0))
+    inked = np.flatnonzero(mask.any(axis=0))
+    underline = max(SHORTEST_LINE, UNDERLINE * (np.ptp(inked) if inked.size else 0))  # the shortest line sought
     down = line_runs(mask.T, min(box_column, ruled_column)).T
     sides = down >= box_column
     columns_with_sides = np.flatnonzero(sides.any(axis=0))
     boxed = columns_with_sides.size > 1 and np.ptp(columns_with_sides) >= 0.9 * box_row  # two sides, far apart
-    across = line_runs(mask, min(box_row if boxed else np.inf, ruled_row) if paper else underline)
+    across = line_runs(mask, underline)
     rows, columns = box_lines(mask, across >= box_row, sides) if boxed else (np.zeros_like(mask),) * 2
-    ruled = across >= ruled_row if paper else lines_off_the_writing(mask, across >= underline)  # or underlined
+    ruled = (across >= ruled_row) | lines_off_the_writing(mask, across >= underline)
     ink, mask = erase_lines(ink, mask, rows | ruled)
     return erase_lines(ink.T, mask.T, (columns | (down >= ruled_column)).T)[0].T
