@@ -12,8 +12,9 @@ spacing, slant, size and baseline jitter, broken strokes, ruling lines, specks, 
 paper and either polarity. Spacing "clean": gaps between all digits; "touching pairs": each pair
 of neighbours touches with probability 1/2 (at least one pair does). Condition "photo": the image
 is then photographed (gray uneven paper with a shadow, defocus, low contrast, JPEG); "photo, on a
-table": photographed lying on a darker table that shows along one to three edges; "in a form box" (the
-last row): a printed box drawn around the number (a third of them cut out on the box's lines).
+table": photographed lying on a darker table that shows along one to three edges; "in a form box": a
+printed box drawn around the number (a third of them cut out on the box's lines); "turned 3-15°" (the
+last row): the image turned 3-15° either way (a page photographed askew, a line written uphill).
 "exact, true cuts": the same images with each digit cut out perfectly (what the classifier alone
 gets right). "misread flagged": share of misread numbers marked uncertain (number confidence below
 the threshold, or the line reader reading other digits); "right flagged": share of correctly read
@@ -41,7 +42,7 @@ from scipy import ndimage
 from khmerdigit import defaults, percent
 from khmerdigit.cli.console import print_wide, simple_table, track
 from khmerdigit.data.augment import PERTURBATIONS, in_form_box, on_table
-from khmerdigit.data.compose import compose_number, photographed_number, split_digits, stroke_digits
+from khmerdigit.data.compose import compose_number, photographed_number, split_digits, stroke_digits, turned_number
 from khmerdigit.data.dataset import labelled_files
 from khmerdigit.reading.reader import NumberReader, load_number_reader
 from khmerdigit.reading.segment import clean_ink, digit_crop
@@ -208,7 +209,8 @@ def main() -> None:
                         rows.append([source, length, spacing, condition_name, name, *result.row()])
     framed: dict[str, Condition] = {  # the digits move, so no true cuts
         "photo, on a table": lambda gray, rng: on_table(photographed_number(gray, rng), rng),
-        "in a form box": in_form_box}
+        "in a form box": in_form_box,
+        "turned 3-15°": turned_number}
     for condition_name, condition in framed.items():
         scores = score_row(reader, pools["multi-writer valid"], (4, 4), 0.0, condition, args.numbers,
                            [args.seed, 2 * number_sets])

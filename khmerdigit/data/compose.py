@@ -150,6 +150,13 @@ def photographed_number(gray: np.ndarray, rng: np.random.Generator) -> np.ndarra
     return np.asarray(Image.open(buffer), np.float32) / 255.0
 
 
+def turned_number(gray: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The composed number turned 3-15° either way, paper around it: a page photographed askew, or a line
+    written uphill."""
+    degrees = rng.uniform(3, 15) * rng.choice([-1, 1])
+    return ndimage.rotate(gray, degrees, reshape=True, order=1, mode="constant", cval=float(np.median(gray)))
+
+
 DigitPool = dict[int, list[np.ndarray]]  # digit -> ink maps of single handwritten digits
 
 

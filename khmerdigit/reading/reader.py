@@ -33,6 +33,7 @@ from scipy import ndimage
 from khmerdigit import KHMER_GLYPHS, defaults
 from khmerdigit.fileio import display_path
 from khmerdigit.reading.calibration import AgreementCalibration
+from khmerdigit.reading.level import baseline_tilt, levelled
 from khmerdigit.reading.line_reader import LineReader, LineReading
 from khmerdigit.reading.segment import (
     MAX_WIDTH,
@@ -192,13 +193,28 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
     """Read the handwritten number (one line of digits, any length) in an image. When its separate pieces
     of ink are each one digit, they are read at once (`read_pieces`); otherwise, where digits may touch,
     or when that reading is unsure and the line reader reads otherwise, cuts are searched too
-    (`read_by_cuts`) and the surer reading wins."""
+    (`read_by_cuts`) and the surer reading wins. A number read unsure whose baseline looks tilted is read
+    levelled too (`khmerdigit.reading.level`), and the surer reading of the two is kept."""
     gray = as_gray(source)
     name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
-    size = (gray.shape[1], gray.shape[0])
     clean = clean_ink(gray)
+    reading = read_clean(gray, clean, classifier, verifier, threshold, weights, line_reader)
+    slope = baseline_tilt(clean) if reading.digits and reading.uncertain else 0.0  # noise and paper stay unread
+    if slope:
+        turned, box_in_image = levelled(gray, slope)
+        level = read_clean(turned, clean_ink(turned), classifier, verifier, threshold, weights, line_reader)
+        if (not level.uncertain, level.confidence) > (not reading.uncertain, reading.confidence):
+            digits = tuple(replace(digit, box=box_in_image(digit.box)) for digit in level.digits)
+            reading = replace(level, digits=digits)
+    return replace(reading, source=name, image_size=(gray.shape[1], gray.shape[0]))
+
+
+def read_clean(gray: np.ndarray, clean: CleanInk, classifier: Classifier, verifier: Verifier, threshold: float,
+               weights: SplitWeights, line_reader: Optional[LineReader]) -> NumberReading:
+    """`read_number` on an image as it is, given its `clean_ink` (boxes in the image's pixels)."""
+    size = (gray.shape[1], gray.shape[0])
     if not clean.mask.any() or not looks_like_writing(clean):
-        return NumberReading(name, (), threshold, size)
+        return NumberReading("", (), threshold, size)
     line = line_reader.read(clean) if line_reader is not None else None
     digits = read_pieces(clean, classifier, threshold, line)
     unsure = (digits is not None and len(digits) > 1 and product(digits) < threshold
@@ -209,10 +225,10 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
         if digits is None or product(by_cuts) > product(digits):
             digits = by_cuts
     if line is None:
-        return NumberReading(name, tuple(digits), threshold, size)
+        return NumberReading("", tuple(digits), threshold, size)
     if line_reader.calibration is not None and len(line.digits) == len(digits) > 1:
         digits = calibrated(digits, line, line_reader.calibration, threshold)
-    return NumberReading(name, tuple(digits), threshold, size, "".join(str(label) for label in line.digits))
+    return NumberReading("", tuple(digits), threshold, size, "".join(str(label) for label in line.digits))
 
 
 def calibrated(digits: list[DigitReading], line: LineReading, calibration: AgreementCalibration,
