@@ -16,7 +16,8 @@ worse). A digit's confidence is the classifier's probability of its label; in a 
 that the line reader read as many of, calibrated on both readers' probabilities of that label
 (`khmerdigit.reading.calibration`), since a digit both read alike is more often right than the
 classifier says alone. A lone digit keeps the classifier's probability, as `predict` gives it (the
-calibration was fitted on numbers of two or more digits).
+calibration was fitted on numbers of two or more digits). A number read unsure whose baseline looks
+tilted is read again levelled (`khmerdigit.reading.level`), and the surer reading is kept.
 """
 
 from __future__ import annotations
