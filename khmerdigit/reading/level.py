@@ -3,8 +3,8 @@
 Read tilted, a number's digits drift up or down across the line, which the line reader and the cuts
 handle badly (clean 4-digit `valid/` numbers turned 5°: 65 % read right, against 92 % level). The
 tilt is the vertical shear that makes the ink's row profile sharpest (the digits' tops and bottoms
-line up); `khmerdigit.reading.reader.read_number` reads a number that looks tilted both as it is and
-levelled, and keeps the surer reading, so a level number with uneven digits loses nothing.
+line up); `khmerdigit.reading.reader.read_number` reads a number that reads unsure as it is and looks
+tilted levelled too, and keeps the surer reading, so a level number with uneven digits loses little.
 """
 
 from __future__ import annotations

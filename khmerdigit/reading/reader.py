@@ -212,7 +212,7 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
 
 def read_clean(gray: np.ndarray, clean: CleanInk, classifier: Classifier, verifier: Verifier, threshold: float,
                weights: SplitWeights, line_reader: Optional[LineReader]) -> NumberReading:
-    """`read_number` on an image as it is, given its `clean_ink` (boxes in the image's pixels)."""
+    """`read_number` on an image as it is, given its `clean_ink`: boxes in the image's pixels, no source name."""
     size = (gray.shape[1], gray.shape[0])
     if not clean.mask.any() or not looks_like_writing(clean):
         return NumberReading("", (), threshold, size)
