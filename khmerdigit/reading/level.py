@@ -14,8 +14,7 @@ from typing import Callable
 import numpy as np
 from scipy import ndimage
 
-from khmerdigit.reading.segment import Box, CleanInk
-from khmerdigit.runtime.ruling import row_shifts, shear_rows
+from khmerdigit.reading.segment import Box, CleanInk, profile_sharpness
 
 TILTS = np.tan(np.deg2rad(np.arange(-20.0, 20.01, 1.0)))  # baseline slopes tried (rows per column)
 LEAST_TILT = np.tan(np.deg2rad(2.5))  # a number tilted less is read as it is...
@@ -29,12 +28,8 @@ def baseline_tilt(clean: CleanInk) -> float:
     rows, cols = np.nonzero(clean.mask)
     if cols.size == 0 or np.ptp(cols) < LINE_LENGTH * clean.digit_height:
         return 0.0
-    ink = clean.mask[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-
-    def sharpness(slope: float) -> float:  # columns moved up by `slope` rows per column, then rows summed
-        return float((shear_rows(ink.T, row_shifts(ink.shape[1], -slope)).sum(axis=0) ** 2.0).sum())
-
-    scores = np.array([sharpness(slope) for slope in TILTS])
+    columns = clean.mask[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].T
+    scores = np.array([profile_sharpness(columns, -slope) for slope in TILTS])  # columns moved up, rows summed
     best = int(np.argmax(scores))
     level = scores[np.argmin(np.abs(TILTS))]
     return float(TILTS[best]) if abs(TILTS[best]) >= LEAST_TILT and scores[best] >= SHARPER * level else 0.0

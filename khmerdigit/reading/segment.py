@@ -99,12 +99,15 @@ def line_height(mask: np.ndarray, guess: float) -> float:
     return max(float(np.median(extent[has_ink])), LOWEST_HEIGHT * (ink_rows[-1] - ink_rows[0] + 1))
 
 
+def profile_sharpness(mask: np.ndarray, slope: float) -> float:
+    """How sharp the column profile of `mask` is with each row r shifted right by r * `slope` pixels: the
+    sum of its squared column sums (highest when strokes line up)."""
+    return float((shear_rows(mask, row_shifts(mask.shape[0], slope)).sum(axis=0) ** 2.0).sum())
+
+
 def estimate_slant(mask: np.ndarray) -> float:
     """The row shift that makes the strokes most upright (the sharpest column profile)."""
-    def sharpness(slope: float) -> float:
-        return float((shear_rows(mask, row_shifts(mask.shape[0], slope)).sum(axis=0) ** 2.0).sum())
-
-    scores = [sharpness(slope) for slope in SLANTS]
+    scores = [profile_sharpness(mask, slope) for slope in SLANTS]
     return float(SLANTS[int(np.argmax(scores))])
 
 
