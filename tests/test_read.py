@@ -237,6 +237,18 @@ def test_cuts_are_searched_for_an_unsure_reading_unless_the_line_reader_reads_it
     assert cut_searches == [None]
 
 
+def test_pieces_the_line_reader_reads_as_other_digits_are_cut_too_and_the_surest_reading_wins(reader, cut_searches):
+    from khmerdigit.data.compose import compose_number, stroke_digits
+
+    rng = np.random.default_rng([105, 5])  # three pen-stroke digits, a pair touching: read 98 before
+    pool = stroke_digits(1, rng)
+    labels = rng.integers(0, 10, int(rng.integers(2, 4)))
+    gray, _ = compose_number([pool[label][0] for label in labels], 0.5, rng)
+    reading = reader.read(gray)
+    assert cut_searches and reading.arabic == "".join(map(str, labels)) == "981"
+    assert not reading.uncertain
+
+
 def test_a_lone_wide_piece_the_line_reader_reads_as_two_digits_is_cut_however_sure_the_classifier(reader):
     gray, boxes = compose([4, 1], [None])
     assert reader.line_reader.read(clean_ink(gray)).digits == [4, 1]
@@ -268,14 +280,15 @@ class OneDigitMore(AlteredLineReader):
         return reading._replace(digits=[*reading.digits, reading.digits[-1]], probabilities=probabilities)
 
 
-def test_cut_search_does_not_follow_a_line_reader_counting_one_digit_too_many(reader, cut_searches):
+def test_a_cut_search_without_a_line_reader_counting_one_digit_too_many_competes(reader, cut_searches):
     unsure = 1.0  # every reading of several digits is searched by cuts
     separate, _ = compose([7, 1, 4, 0], [10, 14, 8])
     touching, _ = compose([4, 1, 6], [None, 12])
     for gray in (separate, touching):
         read_number(gray, reader.classifier, reader.verifier, unsure, line_reader=OneDigitMore(reader.line_reader))
-    assert cut_searches[0] is None  # four narrow pieces: the fifth digit is not searched for
-    assert cut_searches[1] is not None and len(cut_searches[1][0]) == 4  # a piece wide enough for two: weighed
+    four_narrow_pieces, following = cut_searches[:2]  # the fifth digit is searched for and not
+    assert four_narrow_pieces is None and len(following.digits) == 5
+    assert len(cut_searches) == 3 and len(cut_searches[2].digits) == 4  # a piece wide enough for two: weighed
     for gray, number in ((separate, "7140"), (touching, "416")):
         assert read_number(gray, reader.classifier, reader.verifier, unsure,
                            line_reader=OneDigitMore(reader.line_reader)).arabic == number

@@ -3,13 +3,15 @@
 The ink is cleaned and deslanted (`khmerdigit.reading.segment.clean_ink`). The line reader
 (`khmerdigit.reading.line_reader`) counts the digits of the whole number. When the separate pieces of
 ink are each one digit and the count agrees (the common case), all are classified in one batch.
-Otherwise the ink may hold touching digits, and cuts are searched: each candidate digit (the ink
+Otherwise, or when the line reader reads other digits than the pieces, the ink may hold touching
+digits, and cuts are searched (the surest reading wins): each candidate digit (the ink
 between two cuts from `khmerdigit.reading.segment`) goes through the one shared `preprocess` and the
 classifier, and the whole-digit verifier (`khmerdigit.reading.verifier`) judges whether it is one
 whole digit. The split is the one whose digits are most likely whole, most confidently classified
 and most digit-like in shape, and whose digits the line reader finds likely: splits with as many
-digits as it counts, one fewer and one more compete (its count is weighed, not followed; it is
-ignored when it counts more digits than there are pieces of ink, each narrow enough to be one digit).
+digits as it counts, one fewer and one more compete (its count is weighed, not followed; when it
+counts more digits than there are pieces of ink, each narrow enough to be one digit, a search that
+ignores it competes too).
 The label of a digit the classifier is unsure of also weighs the line reader's probabilities, at the
 power `LINE_WEIGHT`, when it reads as many digits (at full weight they read unseen writers' numbers
 worse). A digit's confidence is the classifier's probability of its label; in a number of several digits
@@ -193,8 +195,8 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
                 line_reader: Optional[LineReader] = None) -> NumberReading:
     """Read the handwritten number (one line of digits, any length) in an image. When its separate pieces
     of ink are each one digit, they are read at once (`read_pieces`); otherwise, where digits may touch,
-    or when that reading is unsure and the line reader reads otherwise, cuts are searched too
-    (`read_by_cuts`) and the surer reading wins. A number read unsure whose baseline looks tilted is read
+    or when the line reader reads other digits (without it: when that reading is unsure), cuts are
+    searched too (`read_by_cuts`) and the surest reading wins (`surety`). A number read unsure whose baseline looks tilted is read
     levelled too (`khmerdigit.reading.level`), and the surer reading of the two is kept."""
     gray = as_gray(source)
     name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
@@ -204,7 +206,7 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
     if slope:
         turned, box_in_image = levelled(gray, slope)
         level = read_clean(turned, clean_ink(turned), classifier, verifier, threshold, weights, line_reader)
-        if (not level.uncertain, level.confidence) > (not reading.uncertain, reading.confidence):
+        if surety(level) > surety(reading):
             digits = tuple(replace(digit, box=box_in_image(digit.box)) for digit in level.digits)
             reading = replace(level, digits=digits)
     return replace(reading, source=name, image_size=(gray.shape[1], gray.shape[0]))
@@ -212,24 +214,47 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
 
 def read_clean(gray: np.ndarray, clean: CleanInk, classifier: Classifier, verifier: Verifier, threshold: float,
                weights: SplitWeights, line_reader: Optional[LineReader]) -> NumberReading:
-    """`read_number` on an image as it is, given its `clean_ink`: boxes in the image's pixels, no source name."""
+    """`read_number` on an image as it is, given its `clean_ink`: boxes in the image's pixels, no source name.
+    The pieces' reading stands unless the line reader reads other digits (without it: unless it is unsure);
+    then cuts are searched too, and the surest reading wins."""
     size = (gray.shape[1], gray.shape[0])
     if not clean.mask.any() or not looks_like_writing(clean):
         return NumberReading("", (), threshold, size)
     line = line_reader.read(clean) if line_reader is not None else None
-    digits = read_pieces(clean, classifier, threshold, line)
-    unsure = (digits is not None and len(digits) > 1 and product(digits) < threshold
-              and (line is None or [digit.label for digit in digits] != line.digits))  # the line reader agreeing: sure
-    if digits is None or unsure:  # cuts may find digits the pieces hide
-        by_cuts = read_by_cuts(segment(gray, clean), classifier, verifier, threshold, weights,
-                               None if line is not None and overcounts(clean, line.digits) else line)
-        if digits is None or product(by_cuts) > product(digits):
-            digits = by_cuts
+    pieces = read_pieces(clean, classifier, threshold, line)
+    readings = [] if pieces is None else [finished(pieces, line, line_reader, threshold, size)]
+    disputed = pieces is not None and len(pieces) > 1 and (readings[0].line_disagrees if line is not None
+                                                         else readings[0].uncertain)
+    if pieces is None or disputed:  # cuts may find digits the pieces hide
+        segmentation = segment(gray, clean)
+        for guide in cut_guides(clean, line):
+            digits = read_by_cuts(segmentation, classifier, verifier, threshold, weights, guide)
+            readings.append(finished(digits, line, line_reader, threshold, size))
+    return max(readings, key=surety)
+
+
+def finished(digits: list[DigitReading], line: Optional[LineReading], line_reader: Optional[LineReader],
+             threshold: float, size: tuple[int, int]) -> NumberReading:
+    """The number read as these digits, with their confidences calibrated on the line reader's reading
+    when it read as many digits."""
     if line is None:
         return NumberReading("", tuple(digits), threshold, size)
     if line_reader.calibration is not None and len(line.digits) == len(digits) > 1:
         digits = calibrated(digits, line, line_reader.calibration, threshold)
     return NumberReading("", tuple(digits), threshold, size, "".join(str(label) for label in line.digits))
+
+
+def surety(reading: NumberReading) -> tuple[bool, float]:
+    """How to rank two readings of one number: one not flagged uncertain first, then the more confident."""
+    return not reading.uncertain, reading.confidence
+
+
+def cut_guides(clean: CleanInk, line: Optional[LineReading]) -> list[Optional[LineReading]]:
+    """The line readings a cut search follows: the line reader's, or none without it; both when it counts
+    more digits than there are pieces, each narrow enough for one (`overcounts`)."""
+    if line is None:
+        return [None]
+    return [None, line] if overcounts(clean, line.digits) else [line]
 
 
 def calibrated(digits: list[DigitReading], line: LineReading, calibration: AgreementCalibration,
