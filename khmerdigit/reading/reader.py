@@ -196,8 +196,9 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
     """Read the handwritten number (one line of digits, any length) in an image. When its separate pieces
     of ink are each one digit, they are read at once (`read_pieces`); otherwise, where digits may touch,
     or when the line reader reads other digits (without it: when that reading is unsure), cuts are
-    searched too (`read_by_cuts`) and the surest reading wins (`surety`). A number read unsure whose baseline looks tilted is read
-    levelled too (`khmerdigit.reading.level`), and the surer reading of the two is kept."""
+    searched too (`read_by_cuts`) and the surest reading wins (`surety`). A number read unsure whose
+    baseline looks tilted is read levelled too (`khmerdigit.reading.level`), and the surer reading of the
+    two is kept."""
     gray = as_gray(source)
     name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
     clean = clean_ink(gray)
