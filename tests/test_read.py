@@ -286,7 +286,7 @@ def test_a_cut_search_without_a_line_reader_counting_one_digit_too_many_competes
     touching, _ = compose([4, 1, 6], [None, 12])
     for gray in (separate, touching):
         read_number(gray, reader.classifier, reader.verifier, unsure, line_reader=OneDigitMore(reader.line_reader))
-    four_narrow_pieces, following = cut_searches[:2]  # the fifth digit is searched for and not
+    four_narrow_pieces, following = cut_searches[:2]  # searched for without the fifth digit, and with it
     assert four_narrow_pieces is None and len(following.digits) == 5
     assert len(cut_searches) == 3 and len(cut_searches[2].digits) == 4  # a piece wide enough for two: weighed
     for gray, number in ((separate, "7140"), (touching, "416")):
