@@ -227,9 +227,9 @@ def read_clean(gray: np.ndarray, clean: CleanInk, classifier: Classifier, verifi
     disputed = pieces is not None and len(pieces) > 1 and (readings[0].line_disagrees if line is not None
                                                          else readings[0].uncertain)
     if pieces is None or disputed:  # cuts may find digits the pieces hide
-        segmentation = segment(gray, clean)
+        candidates = cut_candidates(gray, clean, classifier, verifier)  # scored once for every guide
         for guide in cut_guides(clean, line):
-            digits = read_by_cuts(segmentation, classifier, verifier, threshold, weights, guide)
+            digits = read_by_cuts(candidates, threshold, weights, guide)
             readings.append(finished(digits, line, line_reader, threshold, size))
     return max(readings, key=surety)
 
@@ -322,17 +322,24 @@ def repeats_merged(labels: Sequence[int], line_digits: list[int]) -> bool:
     return len(labels) > len(line_digits) and [label for label, _ in groupby(labels)] == line_digits
 
 
-def read_by_cuts(segmentation: Segmentation, classifier: Classifier, verifier: Verifier, threshold: float,
-                 weights: SplitWeights, line: Optional[LineReading]) -> list[DigitReading]:
-    """The digits of the best split of the number's cuts. With the line reader's reading (`line`), the
-    best splits with as many digits as it reads, one fewer and one more compete with the best of any
-    length: each is scored by its digits' scores plus how likely the line reader finds its digits
-    (`LineReading.log_likelihood`), so a line reader miscounting a stranger's digits does not force a
-    digit to be split or two to be merged when the rest disagrees."""
+def cut_candidates(gray: np.ndarray, clean: CleanInk, classifier: Classifier,
+                   verifier: Verifier) -> Optional[Candidates]:
+    """Every candidate digit between the number's cuts, scored (`score_candidates`); None if there is none."""
+    segmentation = segment(gray, clean)
     groups = segmentation.groups()
-    if not groups:
+    return score_candidates(segmentation, groups, classifier, verifier) if groups else None
+
+
+def read_by_cuts(candidates: Optional[Candidates], threshold: float, weights: SplitWeights,
+                 line: Optional[LineReading]) -> list[DigitReading]:
+    """The digits of the best split of the number's cuts (its `cut_candidates`). With the line reader's
+    reading (`line`), the best splits with as many digits as it reads, one fewer and one more compete with
+    the best of any length: each is scored by its digits' scores plus how likely the line reader finds its
+    digits (`LineReading.log_likelihood`), so a line reader miscounting a stranger's digits does not force
+    a digit to be split or two to be merged when the rest disagrees."""
+    if candidates is None:
         return []
-    candidates = score_candidates(segmentation, groups, classifier, verifier)
+    segmentation = candidates.segmentation
     scores = candidates.scores(weights)
     best_fit, best_digits = -np.inf, []
     for chain in candidates.splits(weights, line.digits if line is not None else []):
