@@ -11,9 +11,9 @@ the whole-digit verifier and each candidate's shape: `khmerdigit.reading.reader`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 from PIL import Image
@@ -151,10 +151,24 @@ def soft_ink(ink: np.ndarray, mask: np.ndarray, box: Box) -> np.ndarray:
 
 def digit_crop(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The ink of one digit's pixels (`mask`) alone (1 = ink), on a square with a margin: for `preprocess_ink`."""
-    box = mask_box(mask)
-    side = round(max(box.width, box.height) * 1.25) + 2
-    top, left = (side - box.height) // 2, (side - box.width) // 2
-    return np.pad(soft_ink(ink, mask, box), ((top, side - box.height - top), (left, side - box.width - left)))
+    return on_square(soft_ink(ink, mask, mask_box(mask)))
+
+
+def on_square(patch: np.ndarray) -> np.ndarray:
+    """A digit's ink, cut to its box, centred on a square a quarter larger than its longer side."""
+    height, width = patch.shape
+    side = round(max(width, height) * 1.25) + 2
+    top, left = (side - height) // 2, (side - width) // 2
+    return np.pad(patch, ((top, side - height - top), (left, side - width - left)))
+
+
+class CandidateInk(NamedTuple):
+    """The ink between two cuts in the image's own frame: its box, and its pixels and soft ink (`soft_ink`)
+    cut to that box."""
+
+    box: Box
+    mask: np.ndarray
+    ink: np.ndarray
 
 
 @dataclass
@@ -173,6 +187,7 @@ class Segmentation:
     left: np.ndarray  # (cuts, ink pixels) bool
     crossed: np.ndarray  # ink of single-digit blobs each cut crosses (share of the digit height)
     digit_height: float
+    candidates: dict[tuple[int, int], CandidateInk] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def count(self) -> int:
@@ -191,30 +206,48 @@ class Segmentation:
         mask[rows, self.cols[inside] - self.shifts[rows]] = True
         return mask
 
+    def candidate(self, a: int, b: int) -> CandidateInk:
+        """The ink between cuts a and b, cut to its box; worked out once (the classifier and the verifier
+        both look at every candidate)."""
+        if (a, b) not in self.candidates:
+            inside = self.pixels(a, b)
+            rows = self.rows[inside]
+            cols = self.cols[inside] - self.shifts[rows]
+            box = Box(int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)
+            mask = np.zeros((box.height, box.width), bool)
+            mask[rows - box.top, cols - box.left] = True
+            ink = soft_ink(self.ink[box.top : box.bottom, box.left : box.right], mask, Box(0, 0, box.width, box.height))
+            self.candidates[a, b] = CandidateInk(box, mask, ink)
+        return self.candidates[a, b]
+
     def box(self, a: int, b: int) -> Box:
         """Bounding box, in image pixels, of the ink between cuts a and b."""
-        return mask_box(self.mask(a, b))
+        return self.candidate(a, b).box
 
     @cached_property
     def kept(self) -> np.ndarray:
         """All the number's ink pixels (specks and ruling removed) in the image's own frame."""
         return self.mask(0, self.count - 1)
 
+    @cached_property
+    def kept_ink(self) -> np.ndarray:
+        """The ink of `kept` pixels, zero elsewhere."""
+        return np.where(self.kept, self.ink, 0.0)
+
     def crop(self, a: int, b: int) -> np.ndarray:
-        """The ink between cuts a and b alone, as written (not deslanted): see `digit_crop`."""
-        return digit_crop(self.ink, self.mask(a, b))
+        """The ink between cuts a and b alone, as written (not deslanted), as `digit_crop` cuts a digit."""
+        return on_square(self.candidate(a, b).ink)
 
     def context(self, a: int, b: int, size: int) -> np.ndarray:
         """What the whole-digit verifier sees of the ink between cuts a and b: a square CONTEXT_WIDTH digit
         heights wide, centred on it, scaled to (size, size, 2); channel 0 is its ink, channel 1 the other ink."""
-        mask = self.mask(a, b)
-        box = mask_box(mask)
+        box, mask, own = self.candidate(a, b)
         side = max(2, round(CONTEXT_WIDTH * self.digit_height))
         top, left = (box.top + box.bottom - side) // 2, (box.left + box.right - side) // 2
         window = Box(left, top, left + side, top + side)
-        own = soft_ink(self.ink, mask, box)
-        others = np.where(self.kept & ~mask, self.ink, 0.0)
-        channels = [paste(own, box, window), paste(others, Box(0, 0, *others.shape[::-1]), window)]
+        others = paste(self.kept_ink, Box(0, 0, *self.ink.shape[::-1]), window)
+        others[paste(mask.astype(np.float32), box, window) > 0] = 0.0
+        channels = [paste(own, box, window), others]
         return np.stack([resize(channel, size) for channel in channels], axis=-1)
 
     def groups(self) -> list[tuple[int, int]]:
