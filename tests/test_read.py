@@ -352,8 +352,9 @@ def test_cli_json_debug_image_strict_and_bad_files(tmp_path):
     assert records[1]["error"] and "broken.png" in result.stderr
     number = records[0]
     assert set(number) == {"file", "khmer", "arabic", "confidence", "uncertain", "threshold", "line_reader",
-                           "image_size", "digits"}
+                           "warning", "image_size", "digits"}
     assert number["arabic"] == "608" and number["khmer"] == "៦០៨" and number["uncertain"] is False
+    assert number["warning"] is None and "warning" not in result.stderr
     assert number["confidence"] == pytest.approx(np.prod([d["confidence"] for d in number["digits"]]), abs=1e-5)
     assert number["image_size"] == [gray.shape[1], gray.shape[0]]
     for digit, label in zip(number["digits"], (6, 0, 8)):
@@ -463,3 +464,38 @@ def test_a_number_photographed_on_a_table_reads_as_on_the_page(reader):
         assert reading.arabic == "2026" and not reading.uncertain
     moved = [(d.box.left - 50, d.box.top - 30) for d in reader.read(along_two_edges).digits]
     assert moved == pytest.approx([(d.box.left, d.box.top) for d in on_page.digits], abs=2)
+
+
+def two_lines(tmp_path: Path) -> Path:
+    """An image of two numbers written one above the other, as a photo of a list would hold them."""
+    top, _ = compose([2, 0, 2, 5], [12, 12, 12])
+    bottom, _ = compose([7, 1, 4], [14, 10], seed=1)
+    width = max(top.shape[1], bottom.shape[1])
+    lines = [np.pad(gray, ((0, 0), (0, width - gray.shape[1])), constant_values=1.0) for gray in (top, bottom)]
+    path = tmp_path / "two-lines.png"
+    Image.fromarray(np.round(np.vstack(lines) * 255).astype(np.uint8)).save(path)
+    return path
+
+
+def test_two_lines_of_writing_are_flagged_with_a_warning(reader, tmp_path):
+    path = two_lines(tmp_path)
+    assert clean_ink(np.asarray(Image.open(path), np.float32) / 255).lines == 2
+    reading = reader.read(path)
+    assert reading.uncertain and "2 lines of writing" in reading.warning
+    assert reading.to_dict()["warning"] == reading.warning
+
+    result = run("read", str(path), "--json", "--strict")
+    assert result.exit_code == 2  # read all the same, and uncertain
+    assert json.loads(result.stdout)[0]["warning"] == reading.warning
+    assert "warning:" in result.stderr and "two-lines.png" in result.stderr
+
+
+def test_a_number_and_a_nine_with_its_roof_lifted_are_one_line():
+    gray, _ = compose([9, 3, 0, 8], [12, 12, 12], seed=2)
+    assert clean_ink(gray).lines == 1
+    nine = np.ones((70, 60), np.float32)
+    for row in range(2, 22):  # a rising roof, 20 px tall, lifted 3 px off a body 30 px tall
+        column = 10 + (22 - row) * 2
+        nine[row, column : column + 4] = 0.0
+    nine[25:55, 14:18] = nine[25:55, 38:42] = nine[51:55, 14:42] = 0.0
+    assert clean_ink(nine).lines == 1

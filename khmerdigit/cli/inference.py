@@ -115,6 +115,8 @@ def read(
             continue
         uncertain |= reading.uncertain
         records.append(reading.to_dict())
+        if reading.warning:
+            err.print(f"warning: {reading.source}: {reading.warning}", markup=False, highlight=False)
         if debug_image:
             target = debug_image if len(paths) == 1 else debug_image.with_name(f"{debug_image.stem}-{path.stem}.png")
             draw_debug(path, reading, target)

@@ -153,6 +153,7 @@ class NumberReading:
     threshold: float
     image_size: tuple[int, int]  # width, height
     line_reading: Optional[str] = None  # the line reader's own reading (Arabic digits), None without it
+    warning: Optional[str] = None  # what about the image makes the reading doubtful (several lines of writing)
 
     @property
     def khmer(self) -> str:
@@ -169,9 +170,10 @@ class NumberReading:
 
     @property
     def uncertain(self) -> bool:
-        """True if the number's confidence is below the threshold (so is any digit's below it), or if the
-        line reader reads other digits: two readers disagreeing is where most sure-looking misreads are."""
-        return self.confidence < self.threshold or self.line_disagrees
+        """True if the number's confidence is below the threshold (so is any digit's below it), if the
+        line reader reads other digits (two readers disagreeing is where most sure-looking misreads are), or
+        if there is a `warning`."""
+        return self.confidence < self.threshold or self.line_disagrees or self.warning is not None
 
     @property
     def line_disagrees(self) -> bool:
@@ -181,7 +183,7 @@ class NumberReading:
     def to_dict(self) -> dict:
         return {"file": self.source, "khmer": self.khmer, "arabic": self.arabic,
                 "confidence": round(self.confidence, 6), "uncertain": self.uncertain, "threshold": self.threshold,
-                "line_reader": self.line_reading,
+                "line_reader": self.line_reading, "warning": self.warning,
                 "image_size": list(self.image_size), "digits": [d.to_dict() for d in self.digits]}
 
 
@@ -198,7 +200,8 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
     or when the line reader reads other digits (without it: when that reading is unsure), cuts are
     searched too (`read_by_cuts`) and the surest reading wins (`surety`). A number read unsure whose
     baseline looks tilted is read levelled too (`khmerdigit.reading.level`), and the surer reading of the
-    two is kept."""
+    two is kept. Ink in several lines, one above the other, is read as one number all the same, with a
+    warning (so flagged uncertain)."""
     gray = as_gray(source)
     name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
     clean = clean_ink(gray)
@@ -210,6 +213,9 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
         if surety(level) > surety(reading):
             digits = tuple(replace(digit, box=box_in_image(digit.box)) for digit in level.digits)
             reading = replace(level, digits=digits)
+    if clean.lines > 1:
+        reading = replace(reading, warning=f"{clean.lines} lines of writing, read as one number (read reads one "
+                                           "line per image: crop each line)")
     return replace(reading, source=name, image_size=(gray.shape[1], gray.shape[0]))
 
 

@@ -37,6 +37,8 @@ CUT_PENALTY = 2.0  # ...so cutting through their ink costs this much per digit h
 MAX_WIDTH = 2.0  # a digit is at most this wide (share of the digit height; wider candidates are not scored)
 NEAR_CUT = 0.008  # cuts that put fewer pixels than this times the digit height squared differently are one
 SOFT_INK = 2  # faint ink within this many pixels of a digit's pixels belongs to it
+LINE_GAP = 0.35  # lines of writing are apart by empty rows at least this share of the tallest one's height...
+LINE_HEIGHT = 0.5  # ...and each is at least this share of its height (a ៩'s lifted roof is closer)
 
 
 @dataclass(frozen=True)
@@ -378,6 +380,26 @@ class CleanInk:
                     continue
             groups.append([left, right, top, bottom, [label]])
         return [np.isin(components, g[4]) for g in groups]
+
+    @cached_property
+    def lines(self) -> int:
+        """How many lines of writing the ink holds, one above the other: bands of rows with ink, apart by
+        LINE_GAP of the tallest band's height or more, each LINE_HEIGHT of its height or taller. A number is
+        one line."""
+        rows = np.flatnonzero(self.mask.any(axis=1))
+        if rows.size == 0:
+            return 0
+        breaks = np.flatnonzero(np.diff(rows) > 1)
+        bands = list(zip(np.r_[rows[0], rows[breaks + 1]], np.r_[rows[breaks], rows[-1]] + 1))
+        gap = LINE_GAP * max(bottom - top for top, bottom in bands)
+        merged = [list(bands[0])]
+        for top, bottom in bands[1:]:
+            if top - merged[-1][1] < gap:
+                merged[-1][1] = bottom
+            else:
+                merged.append([top, bottom])
+        tallest = max(bottom - top for top, bottom in merged)
+        return sum(bottom - top >= LINE_HEIGHT * tallest for top, bottom in merged)
 
     def holds_one_digit(self, blob: np.ndarray, width: float = SPLIT_WIDTH) -> bool:
         """Whether a blob is narrower than `width` digit heights (by default: too narrow for two digits)."""

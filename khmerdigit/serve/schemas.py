@@ -26,6 +26,7 @@ class DigitResult(Record):
     glyph: str | None = Field(description="The Khmer digit ០-៩.")
     confidence: float | None
     top: list[TopDigit] | None = Field(None, description="The `top_k` most likely digits, when top_k > 1.")
+    warning: str | None = Field(None, description="Set when the image holds several digit-sized marks (use read).")
     error: str | None = Field(None, description="Why this image could not be read.")
 
 
@@ -50,10 +51,11 @@ class NumberResult(Record):
     file: str = Field(description="The uploaded file name.")
     khmer: str | None = Field(None, description="The number in Khmer digits.")
     arabic: str | None = Field(None, description="The number in Arabic digits.")
-    uncertain: bool | None = Field(None, description="Number confidence below `threshold`, or the line reader reads "
-                                   "other digits.")
+    uncertain: bool | None = Field(None, description="Number confidence below `threshold`, the line reader reads "
+                                   "other digits, or a `warning`.")
     threshold: float | None = None
     line_reader: str | None = Field(None, description="The line reader's own reading (Arabic digits), null without it.")
+    warning: str | None = Field(None, description="What makes the reading doubtful (several lines of writing), or null.")
     image_size: list[int] | None = Field(None, description="Width and height the boxes refer to.")
     digits: list[NumberDigit] | None = None
     error: str | None = Field(None, description="Why this image could not be read.")
