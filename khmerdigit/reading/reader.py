@@ -365,7 +365,8 @@ def digit_readings(probabilities: np.ndarray, boxes: list[Box], threshold: float
     probability of it as its confidence. Given the line reader's probabilities for the same digits (it
     read as many), the label of a digit the classifier is unsure of (below the threshold) is the one
     most likely to both: the classifier's probability times the line reader's to the power LINE_WEIGHT.
-    The confidence stays the classifier's, so a label the line reader chose against it is uncertain."""
+    The confidence stays the classifier's, so a label the line reader chose against it is uncertain (until
+    `calibrated` weighs the line reader's probability too)."""
     combined = probabilities if line_probabilities is None else probabilities * line_probabilities**LINE_WEIGHT
     labels = np.where(probabilities.max(axis=1) >= threshold, probabilities.argmax(axis=1), combined.argmax(axis=1))
     confidences = probabilities[np.arange(len(labels)), labels]
