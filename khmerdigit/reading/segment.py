@@ -189,7 +189,7 @@ class Segmentation:
     left: np.ndarray  # (cuts, ink pixels) bool
     crossed: np.ndarray  # ink of single-digit blobs each cut crosses (share of the digit height)
     digit_height: float
-    candidates: dict[tuple[int, int], CandidateInk] = field(default_factory=dict, init=False, repr=False)
+    candidates: dict[tuple[int, int], CandidateInk] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def count(self) -> int:
