@@ -363,6 +363,17 @@ def test_cli_json_debug_image_strict_and_bad_files(tmp_path):
         assert set(digit["box"]) == {"x", "y", "width", "height"}
     assert Image.open(tmp_path / "debug-number.png").size[0] > gray.shape[1]
 
+    before = image.read_bytes()
+    result = run("read", str(image), "--debug-image", str(image))
+    assert result.exit_code == 2 and "would overwrite an input image" in result.stderr
+    (tmp_path / "debug-number.png").write_bytes(before)  # an input named like another input's debug image
+    result = run("read", str(image), str(tmp_path / "debug-number.png"), "--debug-image", str(tmp_path / "debug.png"))
+    assert result.exit_code == 2 and image.read_bytes() == before == (tmp_path / "debug-number.png").read_bytes()
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "number.png").write_bytes(before)
+    result = run("read", str(image), str(tmp_path / "other" / "number.png"), "--debug-image", str(tmp_path / "twice.png"))
+    assert result.exit_code == 0 and (tmp_path / "twice-number.png").exists() and (tmp_path / "twice-number-2.png").exists()
+
     result = run("read", str(image), "--threshold", "1", "--strict", "--cuts-only")
     assert result.exit_code == 2 and "uncertain" in result.stdout and "៦០៨" in result.stdout
 

@@ -63,6 +63,20 @@ def predict(
         raise typer.Exit(1)
 
 
+def debug_targets(paths: list[Path], debug_image: Path) -> list[Path]:
+    """Where each image's debug picture goes: FILE.png for one image; FILE-IMAGENAME.png for several, numbered
+    when two images share a name."""
+    if len(paths) == 1:
+        return [debug_image]
+    targets: list[Path] = []
+    for path in paths:
+        target, copy = debug_image.with_name(f"{debug_image.stem}-{path.stem}.png"), 2
+        while target in targets:
+            target, copy = debug_image.with_name(f"{debug_image.stem}-{path.stem}-{copy}.png"), copy + 1
+        targets.append(target)
+    return targets
+
+
 @command("Inference")
 def read(
     images: List[str] = typer.Argument(..., help="Images of one handwritten number each: files, folders or globs.",
@@ -73,7 +87,8 @@ def read(
     debug_image: Optional[Path] = typer.Option(None, "--debug-image", dir_okay=False, metavar="FILE.png",
                                                callback=existing_folder,
                                                help="Save a PNG with the boxes and the number read drawn on the "
-                                                    "image (with several images: FILE-IMAGENAME.png)."),
+                                                    "image (with several images: FILE-IMAGENAME.png); never over "
+                                                    "an input image."),
     threshold: float = typer.Option(defaults.THRESHOLD, min=0.0, max=1.0,
                                     help="A digit, or a number (the product of its digits' confidences), below this "
                                          "confidence is marked uncertain."),
@@ -100,8 +115,13 @@ def read(
     reader = load_number_reader(model, run, verifier_path, line_model, use_line_reader, threshold)
     paths, missing = expand_image_paths(images)
     paths = list(paths)
+    targets = debug_targets(paths, debug_image) if debug_image else [None] * len(paths)
+    inputs = {path.resolve() for path in paths}
+    for target in targets:
+        if target is not None and target.resolve() in inputs:
+            usage_error(f"the debug image {display_path(target)} would overwrite an input image", "'--debug-image'")
     records, failed, uncertain = [], 0, False
-    for path in track(paths, "Reading"):
+    for path, target in zip(track(paths, "Reading"), targets):
         try:
             reading = reader.read(path)
         except BadImageError as error:
@@ -117,8 +137,7 @@ def read(
         records.append(reading.to_dict())
         if reading.warning:
             err.print(f"warning: {reading.source}: {reading.warning}", markup=False, highlight=False)
-        if debug_image:
-            target = debug_image if len(paths) == 1 else debug_image.with_name(f"{debug_image.stem}-{path.stem}.png")
+        if target is not None:
             draw_debug(path, reading, target)
             err.print(f"saved {display_path(target)}", markup=False, highlight=False)
         if not as_json:
@@ -127,7 +146,8 @@ def read(
                     for i, d in enumerate(reading.digits, 1)]
             title = (f"{escape(reading.source)}: {reading.khmer}  ({reading.arabic}), {percent(reading.confidence)} "
                      "confident" + (", uncertain" if reading.uncertain else "")
-                     + (f" (the line reader reads {reading.line_reading})" if reading.line_disagrees else ""))
+                     + (f" (the line reader reads {reading.line_reading or 'no digit'})" if reading.line_disagrees
+                        else ""))
             out.print(simple_table(title, ["#", "glyph", "digit", "confidence", "box x,y,w,h", "flag"], rows))
     if as_json:
         sys.stdout.write("[" + ",".join("\n " + json.dumps(r, ensure_ascii=False) for r in records) + "\n]\n")

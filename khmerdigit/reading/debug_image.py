@@ -48,7 +48,7 @@ def draw_debug(source: ImageSource, reading: NumberReading, target: Path) -> Non
     note = (f"number {reading.confidence:.0%} confident; "
             + (f"{len(uncertain)} of {len(reading.digits)} digits below {threshold} (red)" if uncertain
                else f"every digit at least {threshold}")
-            + (f"; the line reader reads {reading.line_reading}" if reading.line_disagrees else "")
+            + (f"; the line reader reads {reading.line_reading or 'no digit'}" if reading.line_disagrees else "")
             + (f"; {reading.warning}" if reading.warning else ""))
     source_name = Path(display_path(reading.source)).name
 

@@ -200,8 +200,8 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
     or when the line reader reads other digits (without it: when that reading is unsure), cuts are
     searched too (`read_by_cuts`) and the surest reading wins (`surety`). A number read unsure whose
     baseline looks tilted is read levelled too (`khmerdigit.reading.level`), and the surer reading of the
-    two is kept. Ink in several lines, one above the other, is read as one number all the same, with a
-    warning (so flagged uncertain)."""
+    two is kept. Ink in several lines, one above the other, is read all the same, with a warning (so
+    flagged uncertain)."""
     gray = as_gray(source)
     name = display_path(source) if isinstance(source, (str, Path)) else "<image>"
     clean = clean_ink(gray)
@@ -214,8 +214,8 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
             digits = tuple(replace(digit, box=box_in_image(digit.box)) for digit in level.digits)
             reading = replace(level, digits=digits)
     if clean.lines > 1:
-        reading = replace(reading, warning=f"{clean.lines} lines of writing, read as one number (read reads one "
-                                           "line per image: crop each line)")
+        reading = replace(reading, warning=f"{clean.lines} lines of writing: read reads one line per image (crop "
+                                           "each line)")
     return replace(reading, source=name, image_size=(gray.shape[1], gray.shape[0]))
 
 
