@@ -236,6 +236,19 @@ def test_writing_at_the_edge_is_not_taken_for_a_table():
     assert np.array_equal(without_surroundings(shadowed)[:, 60:], shadowed[:, 60:])
 
 
+def test_a_shadow_sloping_across_a_number_is_not_taken_for_a_table():
+    from khmerdigit.runtime.preprocess import without_surroundings
+
+    for labels in ([7, 3, 9, 0], [2, 0, 2, 5]):
+        number, _ = compose(labels, [14, 14, 14])
+        page = np.ones((number.shape[0] + 40, 2 * number.shape[1]), np.float32)
+        page[20:-20, 10 : 10 + number.shape[1]] = number
+        for darkest in (0.25, 0.3, 0.35):  # the light falls from dark at the left edge to full at the right
+            shadowed = (page * np.linspace(darkest, 1.0, page.shape[1])[None, :]).astype(np.float32)
+            assert without_surroundings(shadowed) is shadowed, (labels, darkest)
+    assert (without_surroundings(_on_table(page, 20, 30))[:20] > 0.9).all()  # a table's edge is a step
+
+
 def test_large_arrays_are_shrunk_as_large_files_are(tmp_path):
     from khmerdigit.runtime.preprocess import WORKING_SIDE, as_gray
 

@@ -213,6 +213,7 @@ SURROUNDINGS_EDGE = 0.5  # a table: ink-coloured, along this share of a side of 
 SURROUNDINGS_WIDTH = 3  # this many times thicker than the strokes, and holding no marks darker than...
 SURROUNDINGS_TEXTURE = 0.2  # ...around them by this share of the ink's contrast (faint writing in a shadow)
 PAGE_SHARE = 0.1  # a page on a table covers at least this share of the photo
+EDGE_STEP = 0.25  # a table's or page's edge is a step in shade by this share of the ink's contrast; a shadow slopes
 
 
 def without_surroundings(gray: np.ndarray, polarity: Optional[tuple] = None) -> np.ndarray:
@@ -236,7 +237,7 @@ def without_surroundings(gray: np.ndarray, polarity: Optional[tuple] = None) -> 
         return gray  # the common case: nothing large enough to be a page, nothing along an edge
     radius = inscribed_radii(components, count)
     page = the_page(components, area, radius)
-    if page is not None:
+    if page is not None and stepped_border(page, gray, peak):
         return np.where(page, gray, float(np.median(gray[page]))).astype(np.float32)
     strokes = (along_edge == 0) & stroke_like(longest_sides(components), radius, gray.shape)
     if not strokes.any():
@@ -245,12 +246,24 @@ def without_surroundings(gray: np.ndarray, polarity: Optional[tuple] = None) -> 
     if not thick.any():
         return gray
     marks = sign * (ndimage.median_filter(gray, size=9) - gray) >= SURROUNDINGS_TEXTURE * peak  # writing, faint too
-    surroundings = [c for c in np.flatnonzero(thick) + 1 if marks[components == c].mean() <= 0.005]
+    surroundings = [c for c in np.flatnonzero(thick) + 1
+                    if marks[components == c].mean() <= 0.005 and stepped_border(components == c, gray, peak)]
     if not surroundings:
         return gray
     covered = np.isin(components, surroundings)
     covered |= ndimage.binary_dilation(covered, iterations=3) & (strength >= 0.1)  # its blurred fringe
     return np.where(covered, np.median(gray[~covered]), gray).astype(np.float32)
+
+
+def stepped_border(region: np.ndarray, gray: np.ndarray, peak: float) -> bool:
+    """Whether the shade steps at the region's border, as at a table's or a page's edge, rather than sloping
+    into it, as into a shadow: the median shades 2-5 px inside and outside it differ by EDGE_STEP of the
+    ink's contrast `peak` or more."""
+    inside = ndimage.binary_erosion(region, iterations=2) & ~ndimage.binary_erosion(region, iterations=5)
+    outside = ndimage.binary_dilation(region, iterations=5) & ~ndimage.binary_dilation(region, iterations=2)
+    if not inside.any() or not outside.any():
+        return True
+    return abs(float(np.median(gray[inside])) - float(np.median(gray[outside]))) >= EDGE_STEP * peak
 
 
 def inscribed_radii(labels: np.ndarray, count: int) -> np.ndarray:
