@@ -50,7 +50,8 @@ def resolve_model(model: Optional[Path] = None, run: Optional[Path] = None) -> P
 
 
 MAX_PROBABILITY = 0.999999  # the most confident a digit can be
-SEVERAL_MARKS = "holds {marks} separate digit-sized marks: a whole number? use `khmerdigit read`"
+SEVERAL_MARKS = ("holds {marks} separate digit-sized marks: a whole number? read it with `khmerdigit read` "
+                 "(over HTTP: /v1/read)")
 GAP = 0.15  # marks closer than this share of the tallest mark's height are one mark (a pen lift)
 MARK_HEIGHT = 0.5  # marks at least this share of the tallest mark's height are digit-sized
 WIDE = 2.0  # one mark wider than this many heights holds several digits
