@@ -221,8 +221,10 @@ def without_surroundings(gray: np.ndarray, polarity: Optional[tuple] = None) -> 
     an edge: ink-coloured regions that run along much of a side of the image, are far thicker than the
     strokes of the writing (which lie apart from the edges) and hold no writing themselves. A photo
     mostly of the table, whose shade is then the image's commonest, so that the page looks like light
-    ink: all around the page (`the_page`). Any other image is returned unchanged (a digit cropped
-    tightly, its strokes at the edge, keeps them). `polarity`: the image's `ink_polarity`, if known."""
+    ink: all around the page (`the_page`). Either only where the shade steps at the region's border
+    (`stepped_border`): a shadow falling across the page slopes. Any other image is returned unchanged
+    (a digit cropped tightly, its strokes at the edge, keeps them). `polarity`: the image's
+    `ink_polarity`, if known."""
     background, sign, peak, _ = polarity or ink_polarity(gray)
     if peak < 0.05:
         return gray
