@@ -1,5 +1,7 @@
 """predict: warnings for images that are not one digit, calibrated confidence."""
 
+import csv
+import io
 import json
 
 import numpy as np
@@ -22,6 +24,8 @@ def test_predict_says_when_an_image_holds_a_number(tmp_path):
     records = {r["file"].rsplit("/", 1)[-1]: r for r in json.loads(result.stdout)}
     assert "khmerdigit read" in records["number.png"]["warning"] and records["digit.png"]["warning"] is None
     assert result.stderr.count("warning:") == 1 and "number.png" in result.stderr
+    rows = {r["file"].rsplit("/", 1)[-1]: r for r in csv.DictReader(io.StringIO(run("predict", tmp_path, "--csv").stdout))}
+    assert rows["number.png"]["warning"] == records["number.png"]["warning"] and rows["digit.png"]["warning"] == ""
 
 
 def test_temperature_softens_or_sharpens_without_changing_the_answer():

@@ -104,7 +104,7 @@ class PredictionWriter:
         self.rows: list = []
         if style == "csv":
             self.csv = csv.writer(sys.stdout, lineterminator="\n")
-            self.csv.writerow(["file", "glyph", "digit", "confidence", "top", "error"])
+            self.csv.writerow(["file", "glyph", "digit", "confidence", "top", "warning", "error"])
         elif style == "json":
             sys.stdout.write("[")
 
@@ -114,7 +114,7 @@ class PredictionWriter:
             alternatives = " ".join(f"{label}:{p:.4f}" for label, p in prediction.top)
             self.csv.writerow([prediction.source, prediction.glyph, "" if prediction.label is None else prediction.label,
                                f"{prediction.confidence:.4f}" if prediction.error is None else "", alternatives,
-                               prediction.error or ""])
+                               prediction.warning or "", prediction.error or ""])
         elif self.style == "json":
             record = prediction.to_dict(self.top_k)
             sys.stdout.write((",\n " if self.count else "\n ") + json.dumps(record, ensure_ascii=False))
