@@ -19,8 +19,11 @@ err = Console(stderr=True, soft_wrap=True)  # messages and progress; one line pe
 
 
 def progress_bar() -> Progress:
+    """A transient progress bar on stderr; none when stderr is not a terminal (a log or a pipe gets no bar and
+    no blank line where it was)."""
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True)
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True,
+                    disable=not err.is_terminal)
 
 
 def track(items: Iterable, description: str = "Working", total: Optional[int] = None) -> Iterable:
