@@ -200,21 +200,23 @@ class Segmentation:
         """Which ink pixels lie between cut a and cut b."""
         return self.left[b] & ~self.left[a]
 
-    def mask(self, a: int, b: int) -> np.ndarray:
-        """The candidate digit's ink pixels in the image's own frame."""
+    def image_pixels(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and columns, in the image's own frame, of the ink pixels between cut a and cut b."""
         inside = self.pixels(a, b)
         rows = self.rows[inside]
+        return rows, self.cols[inside] - self.shifts[rows]
+
+    def mask(self, a: int, b: int) -> np.ndarray:
+        """The candidate digit's ink pixels in the image's own frame."""
         mask = np.zeros(self.ink.shape, bool)
-        mask[rows, self.cols[inside] - self.shifts[rows]] = True
+        mask[self.image_pixels(a, b)] = True
         return mask
 
     def candidate(self, a: int, b: int) -> CandidateInk:
         """The ink between cuts a and b, cut to its box; worked out once (the classifier and the verifier
         both look at every candidate)."""
         if (a, b) not in self.candidates:
-            inside = self.pixels(a, b)
-            rows = self.rows[inside]
-            cols = self.cols[inside] - self.shifts[rows]
+            rows, cols = self.image_pixels(a, b)
             box = Box(int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1)
             mask = np.zeros((box.height, box.width), bool)
             mask[rows - box.top, cols - box.left] = True
