@@ -89,6 +89,20 @@ def test_prepare_refuses_to_overwrite_or_write_inside_raw(raw_dir, tmp_path):
         prepare(raw_dir, raw_dir / "prepared")
 
 
+def test_overwrite_never_deletes_the_raw_folder_or_a_folder_prepare_did_not_write(raw_dir, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(KhmerDigitError, match="holds RAW_DIR"):
+        prepare(raw_dir, tmp_path, overwrite=True)  # --out the raw folder's parent
+    (tmp_path / "thesis").mkdir()
+    (tmp_path / "thesis" / "draft.docx").write_text("mine")
+    with pytest.raises(KhmerDigitError, match="not written by prepare"):
+        prepare(raw_dir, tmp_path / "thesis", overwrite=True)
+    assert (tmp_path / "notes.txt").read_text() == (tmp_path / "thesis" / "draft.docx").read_text() == "mine"
+    assert len(scan_folder(raw_dir).samples) > 0
+    (tmp_path / "empty").mkdir()
+    prepare(raw_dir, tmp_path / "empty", overwrite=True)  # an empty folder may be filled
+
+
 def test_parse_fractions():
     assert parse_fractions("69/20/11") == pytest.approx((0.69, 0.20, 0.11))
     assert parse_fractions("2,1,1") == pytest.approx((0.5, 0.25, 0.25))

@@ -168,8 +168,13 @@ def prepare(
     raw_dir, out_dir = Path(raw_dir).resolve(), Path(out_dir).resolve()
     if out_dir == raw_dir or raw_dir in out_dir.parents:
         raise KhmerDigitError(f"--out {out_dir} is inside RAW_DIR; choose a folder outside it")
+    if out_dir in raw_dir.parents:
+        raise KhmerDigitError(f"--out {out_dir} holds RAW_DIR; choose a folder outside it")
     if out_dir.exists() and not overwrite:
         raise KhmerDigitError(f"{out_dir} already exists; pass --overwrite to replace it")
+    if out_dir.exists() and not (is_prepared(out_dir) or (out_dir.is_dir() and not any(out_dir.iterdir()))):
+        raise KhmerDigitError(f"{out_dir} was not written by prepare; --overwrite replaces only a prepared "
+                              "dataset: choose another --out")
     scan = scan_folder(raw_dir)
     rejects, duplicates = list(scan.rejects), []
     kept: list[tuple[Sample, np.ndarray, str]] = []
@@ -260,6 +265,16 @@ def labelled_files(folder: Path, split: Optional[str] = None) -> ScanResult:
     if split is not None and any(s.split for s in scan.samples):
         scan.samples = [s for s in scan.samples if s.split == split]
     return scan
+
+
+def split_samples(folder: Path, split: str) -> list[Sample]:
+    """The labelled images of one split of a dataset split into train/valid/test, by `prepare` or by
+    hand; a folder that is not split is an error (training would validate on its own training images)."""
+    samples = labelled_files(folder, split).samples
+    if samples and not any(sample.split for sample in samples):
+        raise KhmerDigitError(f"{display_path(folder)} is not split into train/ and valid/: run "
+                              f"khmerdigit prepare {display_path(folder)} --out DIR first, and train on DIR")
+    return samples
 
 
 def load_arrays(
