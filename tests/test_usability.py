@@ -410,6 +410,17 @@ def test_an_interrupted_training_names_the_run_folder_to_resume(prepared, tmp_pa
     assert "<run folder>" not in result.stderr and (tmp_path / "t-2" / "state.json").is_file()
 
 
+def test_options_that_would_be_ignored_are_refused(prepared, tmp_path):
+    make_class_folders(tmp_path / "unsplit", per_class=2)
+    result = run("train", "--data", tmp_path / "unsplit", "--epochs", "1", "--project", tmp_path)
+    assert result.exit_code == 1 and "not split into train/ and valid/" in result.stderr, result.output
+    assert "khmerdigit prepare" in result.stderr and not (tmp_path / "default").exists()
+    result = run("train", "--resume", prepared, "--model", "paper", "--lr", "0.1")  # nothing is trained
+    assert result.exit_code == 2 and "not --model, --lr" in " ".join(result.stderr.split()), result.output
+    result = run("synth", tmp_path / "s", "--no-fonts", "--font", Path(__file__))
+    assert result.exit_code == 2 and "--no-fonts" in result.stderr and not (tmp_path / "s").exists()
+
+
 def test_the_demo_names_the_folder_it_really_used(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "demo").mkdir()  # taken: the demo goes to demo-2

@@ -98,6 +98,12 @@ def usage_error(message: str, option: str) -> None:
     raise typer.BadParameter(message, param_hint=option)
 
 
+def options_given(context: typer.Context, *ignored: str) -> list[str]:
+    """The options of the running command given on the command line, but those named in `ignored`."""
+    return [param.opts[0] for param in context.command.params if param.name not in ignored
+            and getattr(context.get_parameter_source(param.name), "name", None) == "COMMANDLINE"]
+
+
 def command(panel: str):
     """Register a command under a help `panel`; its expected errors become one line on stderr."""
     return functools.partial(register_command, panel=panel)

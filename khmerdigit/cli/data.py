@@ -9,7 +9,7 @@ from typing import List
 import typer
 
 from khmerdigit import NUM_CLASSES, KhmerDigitError, defaults
-from khmerdigit.cli.app import command
+from khmerdigit.cli.app import command, usage_error
 from khmerdigit.cli.console import err, out, plural, track
 from khmerdigit.fileio import display_path
 
@@ -65,7 +65,7 @@ def prepare(
     rotate_eval: bool = typer.Option(False, "--rotate-eval", help="Also rotate valid/test images (the paper's protocol)."),
     keep_split: bool = typer.Option(False, "--keep-split",
                                     help="Keep RAW_DIR's own train/valid/test folders instead of re-splitting."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace --out if it exists."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace --out if it is a dataset prepare wrote."),
 ) -> None:
     """Clean, deduplicate and split a folder of labelled digit images (RAW_DIR is never modified)."""
     from khmerdigit.cli.console import split_table
@@ -97,6 +97,8 @@ def synth(
     """Generate a labelled synthetic dataset from fonts and a pen-stroke model."""
     from khmerdigit.data.synth import synthesize
 
+    if no_fonts and font:
+        usage_error("--no-fonts draws no font, so --font would be ignored: give one or the other", "'--font'")
     result = synthesize(out_dir, per_class, seed, tuple(font), not no_fonts, strength, track)
     err.print(f"fonts used: {', '.join(f.name for f in result.fonts) or 'none'}", markup=False, highlight=False)
     err.print(f"samples per source: {dict(result.counts)}", markup=False, highlight=False)

@@ -11,7 +11,7 @@ from typing import List, Optional
 import typer
 
 from khmerdigit import defaults
-from khmerdigit.cli.app import RunOption, choices, command, fail, usage_error
+from khmerdigit.cli.app import RunOption, choices, command, fail, options_given, usage_error
 from khmerdigit.cli.console import TrainProgress, out, track
 from khmerdigit.fileio import display_path
 
@@ -37,6 +37,7 @@ def best_epoch_line(run_dir: Path) -> str:
 
 @command("Training")
 def train(
+    context: typer.Context,
     data: List[Path] = typer.Option([defaults.PREPARED_DIR], "--data", "-d", metavar="FOLDER",
                                     help="Prepared dataset folder (repeat to mix sources)."),
     model: DigitModel = typer.Option(defaults.MODEL, "--model", help="Architecture to train."),
@@ -63,6 +64,10 @@ def train(
     from khmerdigit.train.trainer import resume as resume_run
     from khmerdigit.train.trainer import train as train_model
 
+    ignored = options_given(context, "resume", "epochs") if resume is not None else []
+    if ignored:
+        usage_error(f"a resumed run keeps the settings it was saved with; only --epochs may be given with it, "
+                    f"not {', '.join(ignored)}", "'--resume'")
     for folder in data:
         if resume is None and not folder.is_dir():
             fail(f"--data {display_path(folder)} does not exist (run khmerdigit prepare first)")

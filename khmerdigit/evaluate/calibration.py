@@ -50,12 +50,12 @@ def held_out_probabilities(model_path: Path, folders: list[Path], views: int = 1
     not the yardstick), each image as it is and `distorted` more times with the training augmentation: a
     stand-in for handwriting and captures the model has not seen. Averaged over the first `views` of VIEWS."""
     from khmerdigit.data.augment import distort
-    from khmerdigit.data.dataset import labelled_files
+    from khmerdigit.data.dataset import split_samples
 
     classifier = Classifier(model_path)
     classifier.temperature, classifier.views = 1.0, views
     rng = np.random.default_rng(seed)
-    samples = [s for folder in folders for s in labelled_files(Path(folder), "valid").samples]
+    samples = [s for folder in folders for s in split_samples(Path(folder), "valid")]
     if not samples:
         raise KhmerDigitError(f"no valid-split images in {', '.join(map(str, folders))} to calibrate on")
     grays, labels = [], []

@@ -16,7 +16,7 @@ import numpy as np
 
 from khmerdigit import KhmerDigitError, defaults
 from khmerdigit.data.augment import distort
-from khmerdigit.data.dataset import labelled_files, load_arrays
+from khmerdigit.data.dataset import load_arrays, split_samples
 from khmerdigit.fileio import atomic_path, read_json, write_json, write_text
 from khmerdigit.progress import Track, no_track
 from khmerdigit.runs import HISTORY_FIELDS, new_run_dir, read_history, write_history
@@ -77,7 +77,7 @@ def load_training_images(folders: list[str], track: Track) -> tuple[list[np.ndar
     """Grayscale train-split images (kept raw for augmentation) and their labels."""
     grays, labels = [], []
     for folder in folders:
-        for sample in track(labelled_files(Path(folder), "train").samples, f"Loading {folder}"):
+        for sample in track(split_samples(Path(folder), "train"), f"Loading {folder}"):
             try:
                 grays.append(as_gray(sample.path))
             except BadImageError:
@@ -90,7 +90,7 @@ def load_training_images(folders: list[str], track: Track) -> tuple[list[np.ndar
 
 def load_validation(folders: list[str], config: PreprocessConfig, track: Track) -> tuple[np.ndarray, np.ndarray]:
     """Preprocessed valid-split images of every data folder."""
-    samples = [s for folder in folders for s in labelled_files(Path(folder), "valid").samples]
+    samples = [s for folder in folders for s in split_samples(Path(folder), "valid")]
     x, y, _, _ = load_arrays(samples, config, track, "Loading validation images")
     if not len(x):
         raise KhmerDigitError("no validation images: the prepared data needs a non-empty 'valid' split")
