@@ -41,8 +41,11 @@ def test_int8_is_small_and_close(exported):
     int8 = Classifier(folder / "int8.tflite")
     assert int8.runner.input["dtype"] == np.int8
     assert (folder / "int8.tflite").stat().st_size < (folder / "none.tflite").stat().st_size / 3
-    agreement = (keras_model.probabilities(x).argmax(1) == int8.probabilities(x).argmax(1)).mean()
-    assert agreement >= 0.95  # the same digit for (nearly) every image, not just a similar accuracy
+    reference, quantized = keras_model.probabilities(x), int8.probabilities(x)
+    assert np.abs(quantized - reference).max() < 0.02  # image by image, not just a similar accuracy
+    top_two = np.sort(reference, axis=1)[:, -2:]
+    decided = top_two[:, 1] - top_two[:, 0] > 0.02  # the tiny test model hesitates over many images
+    assert (quantized.argmax(1) == reference.argmax(1))[decided].all()
 
 
 def test_metadata_beside_the_export(exported):

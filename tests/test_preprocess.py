@@ -249,6 +249,12 @@ def test_a_shadow_sloping_across_a_number_is_not_taken_for_a_table():
     assert (without_surroundings(_on_table(page, 20, 30))[:20] > 0.9).all()  # a table's edge is a step
 
 
+def test_an_array_that_is_no_image_is_a_bad_image():
+    for array in (np.zeros(0), np.zeros(5), np.zeros((0, 10)), np.zeros((2, 2, 2, 2))):
+        with pytest.raises(BadImageError, match="rows x columns"):
+            preprocess(array, CONFIG)
+
+
 def test_large_arrays_are_shrunk_as_large_files_are(tmp_path):
     from khmerdigit.runtime.preprocess import WORKING_SIDE, as_gray
 
@@ -258,3 +264,21 @@ def test_large_arrays_are_shrunk_as_large_files_are(tmp_path):
     from_array, from_file = as_gray(big), as_gray(tmp_path / "big.png")
     assert from_array.shape == from_file.shape == (384, WORKING_SIDE)
     assert np.abs(from_array - from_file).max() <= 1 / 255  # the file is shrunk in 8 bits
+
+
+def test_a_shadow_darkening_the_top_or_bottom_of_a_number_is_flattened_to_the_edge():
+    """A wide image's paper is estimated at the number's scale and followed to the edges: the shaded band
+    along the top or bottom is paper, not ink (it used to come back as ink at the far end of the line)."""
+    from khmerdigit.runtime.preprocess import ink_map
+
+    number, _ = compose([7, 3, 9, 0], [14, 14, 14])
+    page = np.ones((number.shape[0] + 60, number.shape[1] + 160), np.float32)
+    page[30:-30, 10 : 10 + number.shape[1]] = number
+    writing = np.zeros(page.shape, bool)
+    writing[25:-25, 5 : 15 + number.shape[1]] = True
+    for darkest in (0.25, 0.3, 0.4):  # the paper at its darkest, a share of its lightest
+        shade = np.linspace(darkest, 1.0, page.shape[0])[:, None]
+        for shadowed in (page * shade, page * shade[::-1]):
+            ink = ink_map(shadowed.astype(np.float32))
+            assert ink[~writing].max() < 0.25, darkest  # the ink threshold
+            assert ink[writing].max() > 0.9, darkest

@@ -66,6 +66,8 @@ def open_image(path: Union[str, Path, bytes]) -> Image.Image:
     """Open a file (or bytes) as a PIL image, refusing huge, broken and non-image inputs."""
     if isinstance(path, bytes):
         data = path
+        if not data:
+            raise BadImageError("empty file (0 bytes)")
     else:
         path = Path(path)
         if not path.is_file():
@@ -109,7 +111,11 @@ def shrunk(image: Image.Image) -> Image.Image:
 
 
 def to_gray(image: Image.Image) -> np.ndarray:
-    """Any PIL mode -> float32 grayscale in 0..1 (1 = white); transparency sits on white."""
+    """Any PIL mode -> float32 grayscale in 0..1 (1 = white); transparency sits on white. A 1-bit image
+    (a scan or fax dithered to black and white dots) is blurred back to shades of gray."""
+    if image.mode == "1":
+        gray = np.asarray(shrunk(image.convert("L")), dtype=np.float32) / 255.0
+        return ndimage.gaussian_filter(gray, 1.0).astype(np.float32)
     image = shrunk(image)
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         values = np.asarray(image, dtype=np.float32)
@@ -132,6 +138,8 @@ def to_gray(image: Image.Image) -> np.ndarray:
 def as_gray(source: ImageSource) -> np.ndarray:
     """Load a path, bytes, PIL image or array as float32 grayscale in 0..1."""
     if isinstance(source, np.ndarray):
+        if source.ndim not in (2, 3) or 0 in source.shape:
+            raise BadImageError(f"an image array is rows x columns (x channels), not of shape {source.shape}")
         gray = source.astype(np.float32)
         if gray.ndim == 3:
             gray = gray.mean(axis=2)
@@ -148,17 +156,18 @@ UNEVEN_BACKGROUND = 0.12  # paper brighter in one part than another by more than
 
 
 def paper_estimate(gray: np.ndarray, dark_ink: bool) -> np.ndarray:
-    """The paper (or screen) alone, strokes removed: a grey closing (opening for light ink) a third of
-    the image side wide, on a 32-pixel copy, smoothed and enlarged back; beyond the edges is paper."""
-    small_side = 32
-    scale = small_side / max(gray.shape)
+    """The paper (or screen) alone, strokes removed: a grey closing (opening for light ink) a third of the
+    image's height high and a third of its width wide, on a copy 32 pixels on its shorter side (256 at
+    most on the longer), smoothed and enlarged back. Beyond the edges the paper goes on as at the edge,
+    so a shadow darkening the top of a wide image of a number is followed to the edge, not taken for ink."""
+    scale = min(32 / min(gray.shape), 256 / max(gray.shape))
     size = (max(2, round(gray.shape[1] * scale)), max(2, round(gray.shape[0] * scale)))
     small = np.asarray(Image.fromarray(gray.astype(np.float32), "F").resize(size, Image.Resampling.BOX))
-    window = max(3, small_side // 3)
+    window = (max(3, small.shape[0] // 3), max(3, small.shape[1] // 3))
     operation = ndimage.grey_closing if dark_ink else ndimage.grey_opening
-    outside = float(small.max() if dark_ink else small.min())  # beyond the edge is paper
-    paper = operation(small, size=(window, window), mode="constant", cval=outside)
-    paper = ndimage.gaussian_filter(paper, 2, mode="nearest")
+    thin_lines_gone = operation(small, size=(3, 3), mode="nearest")  # e.g. a form's frame along the edge
+    padded = np.pad(thin_lines_gone, [(window[0],) * 2, (window[1],) * 2], mode="edge")
+    paper = ndimage.gaussian_filter(operation(padded, size=window), 2)[window[0]:-window[0], window[1]:-window[1]]
     return np.asarray(Image.fromarray(paper, "F").resize(gray.shape[::-1], Image.Resampling.BILINEAR))
 
 
@@ -167,19 +176,20 @@ def flatten_background(gray: np.ndarray, background: Optional[float] = None) -> 
 
     The ink is first taken to be darker than the `background` shade (by default the median; see
     `ink_polarity`) when that is closer to the lightest than to the darkest pixels. When the light is
-    uneven, the ink's polarity is the one whose paper estimate the image departs from least (ink is
-    sparse). Dark ink: the image is divided by the paper estimate (shading multiplies); light ink on a
+    uneven, the ink's polarity is the one whose paper estimate fits most pixels (the smaller median
+    departure: ink is sparse, and a shadow can make the image's mean departure mislead). Dark ink: the image is divided by the paper estimate (shading multiplies); light ink on a
     screen: the estimate is subtracted.
     """
-    if min(gray.shape) < 8:
-        return gray
-    background = float(np.median(gray)) if background is None else background
+    median = float(np.median(gray))
+    background = median if background is None else background
+    if min(gray.shape) < 8 or abs(background - median) > 0.5 * float(np.ptp(gray)):
+        return gray  # too small, or mostly ink (bold writing cropped tightly): no paper to estimate
     first = background >= 0.5 * (float(gray.min()) + float(gray.max()))  # dark ink, most likely
     paper = paper_estimate(gray, first)
     if np.ptp(paper) < UNEVEN_BACKGROUND:  # the common case: evenly lit, one estimate is enough
         return gray
     other = paper_estimate(gray, not first)
-    if np.abs(gray - other).mean() < np.abs(gray - paper).mean():
+    if np.median(np.abs(gray - other)) < np.median(np.abs(gray - paper)):
         first, paper = not first, other
         if np.ptp(paper) < UNEVEN_BACKGROUND:
             return gray
