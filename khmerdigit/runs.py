@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from pathlib import Path
+from typing import Optional
 
-from khmerdigit.fileio import write_text
+from khmerdigit.fileio import read_json, write_text
 
 HISTORY_FIELDS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate", "seconds"]
 
@@ -31,6 +33,14 @@ def write_history(path: Path, history: list[dict]) -> None:
 
 
 def read_history(path: Path) -> list[dict]:
-    """The per-epoch rows of history.csv, as numbers."""
+    """The per-epoch rows of history.csv, as numbers (the epoch a whole number)."""
     with open(path, newline="", encoding="utf-8") as handle:
-        return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(handle)]
+        return [{k: int(float(v)) if k == "epoch" else float(v) for k, v in row.items() if v not in ("", None)}
+                for row in csv.DictReader(handle)]
+
+
+def best_epoch(run_dir: Path, history: list[dict]) -> Optional[dict]:
+    """The history row of the epoch best.keras holds (best.json says which; else the lowest val_loss)."""
+    saved = read_json(run_dir / "best.json").get("epoch") if (run_dir / "best.json").is_file() else None
+    best = next((row for row in history if row.get("epoch") == saved), None)
+    return best or min(history, key=lambda row: row.get("val_loss", math.inf), default=None)

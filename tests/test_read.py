@@ -373,6 +373,8 @@ def test_cli_json_debug_image_strict_and_bad_files(tmp_path):
     (tmp_path / "other" / "number.png").write_bytes(before)
     result = run("read", str(image), str(tmp_path / "other" / "number.png"), "--debug-image", str(tmp_path / "twice.png"))
     assert result.exit_code == 0 and (tmp_path / "twice-number.png").exists() and (tmp_path / "twice-number-2.png").exists()
+    result = run("read", str(image), "--debug-image", str(tmp_path / "debug.jpg"))  # it would hold PNG data
+    assert result.exit_code == 2 and "name it FILE.png" in result.stderr and not (tmp_path / "debug.jpg").exists()
 
     result = run("read", str(image), "--threshold", "1", "--strict", "--cuts-only")
     assert result.exit_code == 2 and "uncertain" in result.stdout and "៦០៨" in result.stdout
@@ -510,3 +512,13 @@ def test_a_number_and_a_nine_with_its_roof_lifted_are_one_line():
         nine[row, column : column + 4] = 0.0
     nine[25:55, 14:18] = nine[25:55, 38:42] = nine[51:55, 14:42] = 0.0
     assert clean_ink(nine).lines == 1
+
+
+def test_a_number_scanned_to_black_and_white_dots_reads_as_in_gray(reader, tmp_path):
+    """A 1-bit scan dithers gray strokes into scattered dots (full of holes, as noise is): they are blurred back."""
+    number, boxes = compose([7, 3, 9, 0], [14, 14, 14])
+    pale = Image.fromarray(np.round(255 * (0.45 + 0.55 * number)).astype(np.uint8))  # gray pencil on white
+    pale.convert("1").save(tmp_path / "scan.png")  # Floyd-Steinberg dithering
+    dithered = reader.read(tmp_path / "scan.png")
+    assert dithered.arabic == reader.read(pale).arabic == "7390"
+    assert_boxes([digit.box for digit in dithered.digits], boxes, tolerance=3)

@@ -159,6 +159,7 @@ def test_many_files_keep_their_order_and_a_bad_one_gets_its_own_error(client):
     assert [r["file"] for r in results] == [name for name, _ in uploads]
     assert [r["digit"] for r in results] == [1, None, 7, None, None]
     assert "not an image" in results[1]["error"] and "too large" in results[4]["error"]
+    assert results[3]["error"] == "empty file (0 bytes)"  # as the command line says
 
 
 def test_an_upload_without_a_file_name_is_answered(client):
@@ -222,7 +223,10 @@ def test_more_than_64_files_is_413(client):
     {"content": b""},
 ], ids=["json", "raw image", "urlencoded", "no content type"])
 def test_a_wrong_content_type_is_415(client, kwargs):
-    assert_error(client.post("/v1/read", **kwargs), 415, "multipart/form-data")
+    response = client.post("/v1/read", **kwargs)
+    assert_error(response, 415, "multipart/form-data")
+    if kwargs == {"content": b""}:
+        assert "(the request has no Content-Type)" in response.json()["error"]
 
 
 def test_no_file_part_is_422(client):
@@ -403,3 +407,11 @@ def test_several_workers(tmp_path):
         assert reply.json()["results"][0]["digit"] == 3
         assert httpx.post(server.url + "/v1/predict", files=files(("three.png", DIGIT)), timeout=60).status_code == 401
     assert "Traceback" not in server.output()
+
+
+def test_a_port_in_use_is_one_line_before_anything_is_announced():
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "khmerdigit", "serve", "--port", str(port)],
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and done.stderr == f"error: cannot listen on 127.0.0.1:{port}: Address already in use\n"

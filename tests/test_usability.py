@@ -243,6 +243,20 @@ def test_report_is_not_truncated_on_an_80_column_terminal(tmp_path):
     assert all(any(f"a-long-run-name-{n}" in line for line in result.stdout.splitlines()) for n in range(5))
 
 
+def test_report_says_what_each_run_was_evaluated_on_and_warns_when_that_differs(tmp_path):
+    first, second = fake_run(tmp_path / "runs", "first"), fake_run(tmp_path / "runs", "second")
+    (first / "best.json").write_text(json.dumps({"epoch": 2}))  # the checkpoint train kept, not the last
+    for run_dir, labels in ((first, [1, 2]), (second, [3])):
+        data = make_class_folders(tmp_path / f"digits-{run_dir.name}", per_class=2, labels=labels)
+        assert run("evaluate", data, "--out", run_dir / "eval-all").exit_code == 0
+    result = run("report", first, second, "--out", tmp_path / "report")
+    assert result.exit_code == 0 and "evaluated on different data" in result.stderr, result.output
+    lines = (tmp_path / "report" / "report.md").read_text().splitlines()
+    assert any(line.startswith("- first:") and "best val accuracy 65.0%" in line
+               and "digits-first, every image, 4 images" in line for line in lines), lines
+    assert any(line.startswith("- second:") and "every image, 2 images" in line for line in lines), lines
+
+
 def test_tables_fold_rather_than_cut_on_a_narrow_terminal():
     from rich.console import Console
 

@@ -48,7 +48,7 @@ def evaluate(
     from rich.markup import escape
 
     from khmerdigit.cli.console import confusion_table, metrics_table
-    from khmerdigit.data.dataset import labelled_files
+    from khmerdigit.data.dataset import is_prepared, labelled_files
     from khmerdigit.evaluate.metrics import default_eval_dir
     from khmerdigit.evaluate.metrics import evaluate as evaluate_model
     from khmerdigit.runs import new_run_dir
@@ -57,10 +57,12 @@ def evaluate(
     classifier = load_classifier(model, run)
     chosen_split = None if split.value == "all" else split.value
     scan = labelled_files(data, chosen_split)
+    if not (is_prepared(data) or any(sample.split for sample in scan.samples)):  # class folders: every image
+        chosen_split = None
     if not scan.samples:
-        fail(f"no labelled images in {display_path(data)}" + (f" (split {split.value})" if chosen_split else ""))
+        fail(f"no labelled images in {display_path(data)}" + (f" (split {chosen_split})" if chosen_split else ""))
     target = out_dir or new_run_dir(*default_eval_dir(run, classifier.path, chosen_split))
-    part = f"{chosen_split} split" if chosen_split and any(s.split for s in scan.samples) else "every image"
+    part = f"{chosen_split} split" if chosen_split else "every image"
     subject = f"{model_name(classifier, run)} on {short_path(data)}, {part}"
     result = evaluate_model(classifier, scan.samples, Path(target), track, subject=subject)
     out.print(metrics_table(result.metrics, escape(subject)))
@@ -89,8 +91,11 @@ def report(
     header, rows = comparison_rows(summaries)
     print_wide(simple_table("Per-class accuracy (paper: published validation figures)", header, rows))
     run_rows = [[s.name, s.model, "—" if s.parameters is None else f"{s.parameters:,}", str(s.epochs), f"{s.train_seconds:.0f}",
-                 f"{s.best_val_accuracy:.1%}" if s.best_val_accuracy is not None else "—", s.evaluation or "—"]
+                 f"{s.best_val_accuracy:.1%}" if s.best_val_accuracy is not None else "—", s.metrics_from]
                 for s in summaries]
     print_wide(simple_table("Runs", ["run", "model", "parameters", "epochs", "train s", "best val acc", "metrics from"],
                             run_rows))
+    if len({s.evaluated_on for s in summaries if s.evaluated_on}) > 1:
+        err.print("warning: the runs were evaluated on different data or splits (see 'metrics from'): "
+                  "evaluate each on the same data to compare them", highlight=False)
     err.print(f"saved curves.png, report.md, report.json to {display_path(out_dir)}", markup=False, highlight=False)

@@ -22,8 +22,11 @@ def report_unmatched(unmatched: list[str]) -> None:
         err.print(f"error: {display_path(pattern)}: {no_images_reason(pattern)}", markup=False, highlight=False)
 
 
-def existing_folder(path: Optional[Path]) -> Optional[Path]:
-    """An output file's callback: its folder must exist (a typo should not create folders)."""
+def png_in_existing_folder(path: Optional[Path]) -> Optional[Path]:
+    """A PNG output file's callback: named .png (its name says what it holds), in a folder that exists (a
+    typo should not create folders)."""
+    if path is not None and path.suffix.lower() != ".png":
+        raise typer.BadParameter(f"{display_path(path)}: the picture is a PNG; name it FILE.png")
     if path is not None and not path.parent.is_dir():
         raise typer.BadParameter(f"folder {display_path(path.parent)} does not exist")
     return path
@@ -85,7 +88,7 @@ def read(
     run: Optional[Path] = RunOption,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array on stdout."),
     debug_image: Optional[Path] = typer.Option(None, "--debug-image", dir_okay=False, metavar="FILE.png",
-                                               callback=existing_folder,
+                                               callback=png_in_existing_folder,
                                                help="Save a PNG with the boxes and the number read drawn on the "
                                                     "image (with several images: FILE-IMAGENAME.png); never over "
                                                     "an input image."),

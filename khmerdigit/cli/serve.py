@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 from pathlib import Path
 from typing import List, Optional
 
@@ -22,6 +23,17 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:  # a host name: it may resolve to anything
         return False
+
+
+def cannot_listen(host: str, port: int) -> Optional[str]:
+    """Why the server could not listen on host:port (the port taken, an unknown host), or None."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            probe.bind((host.strip("[]"), port))
+        except OSError as error:
+            return error.strerror or str(error)
+    return None
 
 
 @command("Serving")
@@ -45,6 +57,9 @@ def serve(
     except ImportError as error:
         fail(escape(f"serve needs the serve extra ({error.name} is missing): pip install 'khmerdigit[serve]'"))
 
+    reason = cannot_listen(host, port)
+    if reason:
+        fail(f"cannot listen on {host}:{port}: {reason}")
     cores = os.cpu_count() or 1
     settings = ServeSettings(model=str(model) if model else None, max_upload_bytes=int(max_upload_mb * MIB),
                              api_key=api_key or None, cors_origins=tuple(cors_origin), copies=max(1, cores // workers))

@@ -23,13 +23,10 @@ ExportFormat = choices("ExportFormat", ["tflite"])
 
 def best_epoch_line(run_dir: Path) -> str:
     """One line: the best epoch (the one best.keras holds), its validation accuracy, and the run folder."""
-    from khmerdigit.fileio import read_json
-    from khmerdigit.runs import read_history
+    from khmerdigit.runs import best_epoch, read_history
 
     history = read_history(run_dir / "history.csv")
-    saved = read_json(run_dir / "best.json").get("epoch") if (run_dir / "best.json").is_file() else None
-    best = next((row for row in history if row.get("epoch") == saved), None)
-    best = best or min(history, key=lambda row: row.get("val_loss", math.inf))
+    best = best_epoch(run_dir, history)
     return (f"best epoch {best['epoch']:.0f} of {len(history)}: validation accuracy {best.get('val_accuracy', 0):.1%} "
             f"(loss {best.get('val_loss', math.nan):.4f}); run saved to {display_path(run_dir)} "
             "(best.keras, last.keras, history.csv, summary.txt)")

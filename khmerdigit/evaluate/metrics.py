@@ -76,7 +76,9 @@ def evaluate(classifier: Classifier, samples: list[Sample], out_dir: Path, track
     predicted = probabilities.argmax(axis=1)
     confidence = probabilities.max(axis=1)
     metrics = compute_metrics(y, predicted)
-    metrics.update(model=str(classifier.path), skipped=[{"path": display_path(r.path), "reason": r.reason} for r in skipped])
+    subject = subject or f"{Path(classifier.path).name} on {len(y)} images"
+    metrics.update(model=str(classifier.path), subject=subject, images=len(y),
+                   skipped=[{"path": display_path(r.path), "reason": r.reason} for r in skipped])
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / "metrics.json", metrics)
     with atomic_path(out_dir / "predictions.csv") as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
@@ -84,7 +86,6 @@ def evaluate(classifier: Classifier, samples: list[Sample], out_dir: Path, track
         writer.writerow(["path", "label", "predicted", "confidence"])
         for sample, guess, score in zip(loaded, predicted, confidence):
             writer.writerow([display_path(sample.path), sample.label, int(guess), f"{score:.4f}"])
-    subject = subject or f"{Path(classifier.path).name} on {len(y)} images"
     score = f"accuracy {metrics['accuracy']:.1%} on {len(y)} images"
     confusion_matrix_png(np.asarray(metrics["confusion_matrix"]), out_dir / "confusion_matrix.png", subject, score)
     errors = np.flatnonzero(predicted != y)

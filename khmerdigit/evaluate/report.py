@@ -9,7 +9,7 @@ from typing import Optional
 from khmerdigit import NUM_CLASSES, KhmerDigitError, percent
 from khmerdigit.evaluate.plots import curves_png
 from khmerdigit.fileio import read_json, write_json, write_text
-from khmerdigit.runs import read_history
+from khmerdigit.runs import best_epoch, read_history
 
 # Ly Sreypov (2025), IJISRT 10(7): validation accuracy of the paper's CNN, overall and per class.
 PAPER_ACCURACY = 0.951
@@ -29,6 +29,14 @@ class RunSummary:
     per_class: list[Optional[float]]
     history: list[dict]
     data: list[str] = field(default_factory=list)  # the prepared datasets it trained on
+    evaluated_on: Optional[str] = None  # the data and split of that evaluation, and how many images
+
+    @property
+    def metrics_from(self) -> str:
+        """Where the accuracies come from: 'eval-test (data/prepared, test split, 62 images)'."""
+        if not self.evaluation:
+            return "no evaluation yet"
+        return self.evaluation + (f" ({self.evaluated_on})" if self.evaluated_on else "")
 
     @property
     def label(self) -> str:
@@ -52,18 +60,21 @@ def summarize_run(run_dir: Path) -> RunSummary:
     metrics_path = latest_evaluation(run_dir)
     metrics = read_json(metrics_path) if metrics_path else None
     meta_path = run_dir / "best.json"
+    best = best_epoch(run_dir, history)
+    subject = (metrics or {}).get("subject", "").split(" on ", 1)  # "MODEL on DATA, SPLIT"
     return RunSummary(
         name=run_dir.name,
         model=args.get("model", "?"),
         parameters=read_json(meta_path).get("parameters") if meta_path.is_file() else None,
         epochs=len(history),
-        best_val_accuracy=max((row.get("val_accuracy", 0.0) for row in history), default=None),
+        best_val_accuracy=best.get("val_accuracy") if best else None,
         train_seconds=sum(row.get("seconds", 0.0) for row in history),
         evaluation=metrics_path.parent.name if metrics_path else None,
         accuracy=metrics["accuracy"] if metrics else None,
         per_class=[row["accuracy"] for row in metrics["per_class"]] if metrics else [None] * NUM_CLASSES,
         history=history,
         data=[str(folder) for folder in args.get("data", [])],
+        evaluated_on=f"{subject[1]}, {metrics['images']} images" if len(subject) == 2 else None,
     )
 
 
@@ -98,5 +109,5 @@ def markdown_table(summaries: list[RunSummary]) -> str:
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     runs = [f"- {s.name}: model {s.model}, {s.parameters} parameters, {s.epochs} epochs, "
             f"{s.train_seconds:.0f} s, best val accuracy {percent(s.best_val_accuracy)}, "
-            f"metrics from {s.evaluation or 'no evaluation yet'}" for s in summaries]
+            f"metrics from {s.metrics_from}" for s in summaries]
     return "# khmerdigit report\n\n" + "\n".join(lines) + "\n\n" + "\n".join(runs) + "\n"

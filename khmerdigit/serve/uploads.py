@@ -77,15 +77,15 @@ def boundary_of(request: Request) -> bytes:
     """The multipart boundary of the request; 415 for any other content type."""
     kind, options = parse_options_header(request.headers.get("content-type", ""))
     if kind != b"multipart/form-data":
-        shown = kind.decode("latin-1") or "none"
-        raise HTTPException(415, f"send the images as multipart/form-data, not {shown}")
+        sent = f"not {kind.decode('latin-1')}" if kind else "the request has no Content-Type"
+        raise HTTPException(415, f"send the images as multipart/form-data ({sent})")
     if not options.get(b"boundary"):
         raise HTTPException(400, "malformed multipart body: no boundary in the Content-Type header")
     return options[b"boundary"]
 
 
 def too_large(limit: int) -> HTTPException:
-    return HTTPException(413, f"request larger than {limit / 2**20:g} MiB")
+    return HTTPException(413, f"request larger than {limit / 2**20:.3g} MiB")
 
 
 async def limited(stream: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
