@@ -16,6 +16,8 @@ from tests.helpers import compose, digit_image, run
 def test_predict_says_when_an_image_holds_a_number(tmp_path):
     number, _ = compose([2, 0, 2, 5], [14, 12, 16])
     assert digit_sized_marks(digit_ink(number)) == 4
+    tight, _ = compose([2, 0, 2, 5], [3, 3, 3])  # closer than a pen lift, as printed digits sit: one wide mark
+    assert digit_sized_marks(digit_ink(tight)) >= 3
     for label in range(10):
         assert digit_sized_marks(digit_ink(np.asarray(digit_image(label, 3), np.float32) / 255)) == 1, label
     Image.fromarray(np.round(number * 255).astype(np.uint8)).save(tmp_path / "number.png")

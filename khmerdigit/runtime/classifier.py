@@ -50,7 +50,7 @@ def resolve_model(model: Optional[Path] = None, run: Optional[Path] = None) -> P
 
 
 MAX_PROBABILITY = 0.999999  # the most confident a digit can be
-SEVERAL_MARKS = ("holds {marks} separate digit-sized marks: a whole number? read it with `khmerdigit read` "
+SEVERAL_MARKS = ("looks like a number of about {marks} digits, not one digit: read it with `khmerdigit read` "
                  "(over HTTP: /v1/read)")
 GAP = 0.15  # marks closer than this share of the tallest mark's height are one mark (a pen lift)
 MARK_HEIGHT = 0.5  # marks at least this share of the tallest mark's height are digit-sized
@@ -58,21 +58,24 @@ WIDE = 2.0  # one mark wider than this many heights holds several digits
 
 
 def digit_sized_marks(ink: np.ndarray) -> int:
-    """How many separate digit-sized marks an image's `digit_ink` holds, side by side (a digit: 1; a
-    number: several)."""
+    """About how many digits an image's `digit_ink` holds side by side (a digit: 1; a number: several): its
+    digit-sized marks; a mark too wide for one digit counts as the digit-sized pieces it holds side by side
+    (printed digits nearly touch), or as one per WIDE heights when they touch."""
     labels, _ = ndimage.label(ink > INK_THRESHOLD)
     spans = sorted((box[1].start, box[1].stop, box[0].stop - box[0].start) for box in ndimage.find_objects(labels))
     if not spans:
         return 0
     tallest = max(height for _, _, height in spans)
-    groups: list[list[int]] = []  # [left, right, height] of marks that overlap or nearly touch horizontally
-    for left, right, height in spans:
+    groups: list[list[int]] = []  # [left, right, height, digit-sized pieces side by side] of marks that overlap
+    for left, right, height in spans:  # or nearly touch horizontally
+        sized = height >= MARK_HEIGHT * tallest
         if groups and left <= groups[-1][1] + GAP * tallest:
-            groups[-1] = [groups[-1][0], max(groups[-1][1], right), max(groups[-1][2], height)]
+            first, last, tallest_here, pieces = groups[-1]
+            groups[-1] = [first, max(last, right), max(tallest_here, height), pieces + (sized and left >= last)]
         else:
-            groups.append([left, right, height])
-    sized = [g for g in groups if g[2] >= MARK_HEIGHT * tallest]
-    return max(len(sized), max(round((right - left) / (WIDE * height)) for left, right, height in sized))
+            groups.append([left, right, height, int(sized)])
+    return sum(pieces if right - left > WIDE * height and pieces > 1 else max(1, round((right - left) / (WIDE * height)))
+               for left, right, height, pieces in groups if height >= MARK_HEIGHT * tallest)
 
 
 @dataclass

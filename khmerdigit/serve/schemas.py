@@ -26,7 +26,7 @@ class DigitResult(Record):
     glyph: str | None = Field(description="The Khmer digit ០-៩.")
     confidence: float | None
     top: list[TopDigit] | None = Field(None, description="The `top_k` most likely digits, when top_k > 1.")
-    warning: str | None = Field(None, description="Set when the image holds several digit-sized marks (use read).")
+    warning: str | None = Field(None, description="Set when the image looks like several digits side by side (use read).")
     error: str | None = Field(None, description="Why this image could not be read.")
 
 
