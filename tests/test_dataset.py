@@ -105,8 +105,8 @@ def test_overwrite_never_deletes_the_raw_folder_or_a_folder_prepare_did_not_writ
 
 def test_parse_fractions():
     assert parse_fractions("69/20/11") == pytest.approx((0.69, 0.20, 0.11))
-    assert parse_fractions("2,1,1") == pytest.approx((0.5, 0.25, 0.25))
-    for bad in ("70/30", "a/b/c", "0/50/50", "-1/1/1"):
+    assert parse_fractions("0.5,0.25,0.25") == pytest.approx((0.5, 0.25, 0.25))
+    for bad in ("70/30", "a/b/c", "0/50/50", "-1/1/1", "60/30/30", "2,1,1"):  # not silently rescaled
         with pytest.raises(KhmerDigitError):
             parse_fractions(bad)
 

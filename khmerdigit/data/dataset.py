@@ -102,9 +102,11 @@ def parse_fractions(text: str) -> tuple[float, float, float]:
         values = [float(p) for p in parts]
     except ValueError:
         values = []
-    if len(values) != 3 or min(values) < 0 or sum(values) <= 0 or values[0] == 0:
+    if len(values) != 3 or min(values) < 0 or values[0] == 0:
         raise KhmerDigitError(f"--split must be three numbers train/valid/test such as 69/20/11, got {text!r}")
     total = sum(values)
+    if not (abs(total - 100) <= 0.5 or abs(total - 1) <= 0.005):
+        raise KhmerDigitError(f"--split percentages must add up to 100 (or fractions to 1), got {text!r} ({total:g})")
     return (values[0] / total, values[1] / total, values[2] / total)
 
 
