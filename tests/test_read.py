@@ -522,3 +522,17 @@ def test_a_number_scanned_to_black_and_white_dots_reads_as_in_gray(reader, tmp_p
     dithered = reader.read(tmp_path / "scan.png")
     assert dithered.arabic == reader.read(pale).arabic == "7390"
     assert_boxes([digit.box for digit in dithered.digits], boxes, tolerance=3)
+
+
+def test_digits_spaced_far_apart_are_read_by_the_line_reader_too(reader):
+    """The line reader learned from gaps up to about 0.6 digit heights; wider ones (a form's spacing) are
+    shortened for it, else it read digits into the blank paper and every such number was flagged."""
+    from khmerdigit.reading.line_reader import shortened_gaps
+
+    ink = np.zeros((4, 30), np.float32)
+    ink[:, [0, 1, 12, 29]] = 1.0  # gaps of 10 and 16 blank columns
+    assert shortened_gaps(ink, 6).shape == (4, 16) and shortened_gaps(ink, 20).shape == ink.shape
+    for labels in ([7, 3, 9, 0], [1, 4, 6, 8], [9, 1, 0, 4]):
+        number, _ = compose(labels, [38, 38, 38])  # gaps over a digit height
+        reading = reader.read(number)
+        assert reading.arabic == reading.line_reading == "".join(map(str, labels)) and not reading.uncertain

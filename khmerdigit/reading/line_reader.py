@@ -24,23 +24,36 @@ from khmerdigit.runtime.registry import LINE, LINE_MARGIN, checked_metadata, mod
 from khmerdigit.runtime.runners import model_runner
 
 LINE_INPUT = LINE.input_shape
+WIDEST_GAP = 0.5  # blank stretches between digits are cut to this many ink heights: the line reader learned
+# from gaps up to about 0.6 digit heights, and wider ones (digits spaced out, as on a form) made it see digits there
+BLANK = 0.05  # a column with no ink stronger than this is blank
 
 
 def line_image(clean: CleanInk) -> np.ndarray:
-    """What the line reader sees: the number's cleaned ink (specks and ruling removed), deslanted, with
-    a margin, scaled to the input height and left-aligned on a blank line of the input width (squeezed
-    if longer)."""
+    """What the line reader sees: the number's cleaned ink (specks and ruling removed), deslanted, its wide
+    gaps shortened, with a margin, scaled to the input height and left-aligned on a blank line of the input
+    width (squeezed if longer)."""
     height, width = LINE_INPUT[:2]
     line = np.zeros((height, width), np.float32)
     if not clean.mask.any():
         return line
     box = mask_box(clean.mask)
     pad = round(LINE_MARGIN * box.height)
-    ink = np.pad(soft_ink(clean.upright, clean.mask, box), pad)
+    ink = shortened_gaps(soft_ink(clean.upright, clean.mask, box), round(WIDEST_GAP * box.height))
+    ink = np.pad(ink, pad)
     scaled = min(width, max(1, round(ink.shape[1] * height / ink.shape[0])))
     image = Image.fromarray(ink.astype(np.float32), "F").resize((scaled, height), Image.Resampling.BILINEAR)
     line[:, :scaled] = np.clip(np.asarray(image), 0, 1)
     return line
+
+
+def shortened_gaps(ink: np.ndarray, longest: int) -> np.ndarray:
+    """The ink with every run of blank columns longer than `longest` cut to `longest` columns."""
+    keep, run = [], 0
+    for blank in ink.max(axis=0) <= BLANK:
+        run = run + 1 if blank else 0
+        keep.append(run <= longest)
+    return ink[:, keep]
 
 
 def best_path(probabilities: np.ndarray) -> tuple[list[int], np.ndarray]:
