@@ -253,8 +253,8 @@ def test_report_says_what_each_run_was_evaluated_on_and_warns_when_that_differs(
     assert result.exit_code == 0 and "evaluated on different data" in result.stderr, result.output
     lines = (tmp_path / "report" / "report.md").read_text().splitlines()
     assert any(line.startswith("- first:") and "best val accuracy 65.0%" in line
-               and "digits-first, every image, 4 images" in line for line in lines), lines
-    assert any(line.startswith("- second:") and "every image, 2 images" in line for line in lines), lines
+               and "digits-first, every image; 4 images" in line for line in lines), lines
+    assert any(line.startswith("- second:") and "every image; 2 images" in line for line in lines), lines
 
 
 def test_tables_fold_rather_than_cut_on_a_narrow_terminal():

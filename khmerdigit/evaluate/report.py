@@ -29,11 +29,11 @@ class RunSummary:
     per_class: list[Optional[float]]
     history: list[dict]
     data: list[str] = field(default_factory=list)  # the prepared datasets it trained on
-    evaluated_on: Optional[str] = None  # the data and split of that evaluation, and how many images
+    evaluated_on: Optional[str] = None  # what that evaluation scored (model, data, split) and how many images
 
     @property
     def metrics_from(self) -> str:
-        """Where the accuracies come from: 'eval-test (data/prepared, test split, 62 images)'."""
+        """Where the accuracies come from: 'eval-test (default on data/prepared, test split; 62 images)'."""
         if not self.evaluation:
             return "no evaluation yet"
         return self.evaluation + (f" ({self.evaluated_on})" if self.evaluated_on else "")
@@ -61,7 +61,6 @@ def summarize_run(run_dir: Path) -> RunSummary:
     metrics = read_json(metrics_path) if metrics_path else None
     meta_path = run_dir / "best.json"
     best = best_epoch(run_dir, history)
-    subject = (metrics or {}).get("subject", "").split(" on ", 1)  # "MODEL on DATA, SPLIT"
     return RunSummary(
         name=run_dir.name,
         model=args.get("model", "?"),
@@ -74,7 +73,7 @@ def summarize_run(run_dir: Path) -> RunSummary:
         per_class=[row["accuracy"] for row in metrics["per_class"]] if metrics else [None] * NUM_CLASSES,
         history=history,
         data=[str(folder) for folder in args.get("data", [])],
-        evaluated_on=f"{subject[1]}, {metrics['images']} images" if len(subject) == 2 else None,
+        evaluated_on=f"{metrics['subject']}; {metrics['images']} images" if metrics and "subject" in metrics else None,
     )
 
 

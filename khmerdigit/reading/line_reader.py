@@ -24,7 +24,7 @@ from khmerdigit.runtime.registry import LINE, LINE_MARGIN, checked_metadata, mod
 from khmerdigit.runtime.runners import model_runner
 
 LINE_INPUT = LINE.input_shape
-WIDEST_GAP = 0.5  # blank stretches between digits are cut to this many ink heights: the line reader learned
+WIDEST_GAP = 0.6  # blank stretches between digits are cut to this many ink heights: the line reader learned
 # from gaps up to about 0.6 digit heights, and wider ones (digits spaced out, as on a form) made it see digits there
 BLANK = 0.05  # a column with no ink stronger than this is blank
 

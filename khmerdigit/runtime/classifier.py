@@ -74,7 +74,8 @@ def digit_sized_marks(ink: np.ndarray) -> int:
             groups[-1] = [first, max(last, right), max(tallest_here, height), pieces + (sized and left >= last)]
         else:
             groups.append([left, right, height, int(sized)])
-    return sum(pieces if right - left > WIDE * height and pieces > 1 else max(1, round((right - left) / (WIDE * height)))
+    return sum(pieces if right - left > WIDE * height and pieces > 1  # printed digits, nearly touching
+               else max(1, round((right - left) / (WIDE * height)))  # a digit, or digits touching
                for left, right, height, pieces in groups if height >= MARK_HEIGHT * tallest)
 
 

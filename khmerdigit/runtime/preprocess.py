@@ -177,8 +177,8 @@ def flatten_background(gray: np.ndarray, background: Optional[float] = None) -> 
     The ink is first taken to be darker than the `background` shade (by default the median; see
     `ink_polarity`) when that is closer to the lightest than to the darkest pixels. When the light is
     uneven, the ink's polarity is the one whose paper estimate fits most pixels (the smaller median
-    departure: ink is sparse, and a shadow can make the image's mean departure mislead). Dark ink: the image is divided by the paper estimate (shading multiplies); light ink on a
-    screen: the estimate is subtracted.
+    departure: ink is sparse, and a shadow can make the mean departure mislead). Dark ink: the image is
+    divided by the paper estimate (shading multiplies); light ink on a screen: the estimate is subtracted.
     """
     median = float(np.median(gray))
     background = median if background is None else background
