@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from khmerdigit import percent
 from khmerdigit.fileio import atomic_path, display_path
 from khmerdigit.fonts import bundled_font
 from khmerdigit.reading.reader import NumberReading
@@ -45,7 +46,7 @@ def draw_debug(source: ImageSource, reading: NumberReading, target: Path) -> Non
     uncertain = [d for d in reading.digits if d.uncertain]
     title = f"read {reading.khmer}  =  {reading.arabic}" if reading.digits else "no digits found"
     threshold = f"{reading.threshold * 100:g}%"
-    note = (f"number {reading.confidence:.0%} confident; "
+    note = (f"number {percent(reading.confidence)} confident; "
             + (f"{len(uncertain)} of {len(reading.digits)} digits below {threshold} (red)" if uncertain
                else f"every digit at least {threshold}")
             + (f"; the line reader reads {reading.line_reading or 'no digit'}" if reading.line_disagrees else "")
@@ -55,7 +56,7 @@ def draw_debug(source: ImageSource, reading: NumberReading, target: Path) -> Non
     # Labels under the boxes, centred; a label that would overlap its left neighbour goes one row lower.
     labels, row_ends = [], []
     for digit in reading.digits:
-        lines = (f"{digit.glyph} {digit.label}", f"{digit.confidence:.0%}")
+        lines = (f"{digit.glyph} {digit.label}", percent(digit.confidence))
         label_width = max(text_width(measure, line, font) for line in lines) + pad
         centre = (digit.box.left + digit.box.right) / 2 * scale
         left = int(np.clip(centre - label_width / 2, 0, max(0, image.width - label_width)))
