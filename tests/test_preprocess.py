@@ -250,9 +250,11 @@ def test_a_shadow_sloping_across_a_number_is_not_taken_for_a_table():
 
 
 def test_an_array_that_is_no_image_is_a_bad_image():
-    for array in (np.zeros(0), np.zeros(5), np.zeros((0, 10)), np.zeros((2, 2, 2, 2))):
-        with pytest.raises(BadImageError, match="rows x columns"):
+    for array in (np.zeros(0), np.zeros(5), np.zeros((0, 10)), np.zeros((2, 2, 2, 2)), np.zeros((3, 40, 40))):
+        with pytest.raises(BadImageError, match="rows x columns"):  # the last: channels first
             preprocess(array, CONFIG)
+    with pytest.raises(BadImageError, match="NaN"):
+        preprocess(np.full((40, 40), np.nan), CONFIG)
 
 
 def test_large_arrays_are_shrunk_as_large_files_are(tmp_path):

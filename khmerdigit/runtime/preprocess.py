@@ -138,9 +138,11 @@ def to_gray(image: Image.Image) -> np.ndarray:
 def as_gray(source: ImageSource) -> np.ndarray:
     """Load a path, bytes, PIL image or array as float32 grayscale in 0..1."""
     if isinstance(source, np.ndarray):
-        if source.ndim not in (2, 3) or 0 in source.shape:
-            raise BadImageError(f"an image array is rows x columns (x channels), not of shape {source.shape}")
+        if source.ndim not in (2, 3) or 0 in source.shape or (source.ndim == 3 and source.shape[2] not in (1, 3, 4)):
+            raise BadImageError(f"an image array is rows x columns (x 1, 3 or 4 channels), not of shape {source.shape}")
         gray = source.astype(np.float32)
+        if not np.isfinite(gray).all():
+            raise BadImageError("the image array holds NaN or infinite values")
         if gray.ndim == 3:
             gray = gray.mean(axis=2)
         gray = gray / 255.0 if source.dtype == np.uint8 else gray
