@@ -189,6 +189,19 @@ def test_blank_paper_and_noise_have_no_digits(reader):
         assert reader.read(noise.astype(np.float32)).digits == ()
 
 
+def test_a_dash_alone_has_no_digits_and_a_digit_is_no_dash(reader):
+    """A dash is a form's "nothing here"; it was cut into a score of slices, each read as a digit."""
+    for width, rise, thickness in ((80, 0, 2), (80, 8, 3), (40, 4, 4)):
+        page = np.ones((100, 160), np.float32)
+        for x in range(width):
+            top = 50 + round(rise * x / width)
+            page[top : top + thickness, 40 + x] = 0.1
+        assert reader.read(page).digits == (), (width, rise, thickness)
+    for label in range(10):
+        number, _ = compose([label], [])
+        assert len(reader.read(number).digits) == 1, label
+
+
 def test_read_number_end_to_end(models):
     gray, boxes = compose([3, 1, 4, 5, 9], [10, 16, None, 12])
     reading = read_number(gray, *models)

@@ -190,6 +190,8 @@ class NumberReading:
 LINE_WEIGHT = 0.5  # the line reader's say in a digit's label (chosen on train/ and synthetic numbers)
 SINGLE_DIGIT_WIDTH = 1.25  # when every piece is this narrow, a line reader counting more digits is not followed
 HOLES_PER_DIGIT = 10  # a digit's ink encloses a few loops, and pinholes in thick strokes; noise 40 and more
+DASH_LENGTH = 4.0  # a dash is this many times longer than its ink is high in any column (no digit is)
+SMALLEST_DIGIT = 4  # pixels: ink lower than this is no writing (what is left of an erased line, a dot)
 
 
 def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
@@ -289,9 +291,22 @@ def overcounts(clean: CleanInk, digits: list[int]) -> bool:
 
 
 def looks_like_writing(clean: CleanInk) -> bool:
-    """False for noise and paper texture: ink full of holes, far more than digits enclose."""
+    """False for noise and paper texture (ink full of holes, far more than digits enclose), for dashes
+    alone (a form's "nothing here") and for ink too low to be a digit."""
     _, regions = ndimage.label(~clean.mask)
-    return regions - 1 <= HOLES_PER_DIGIT * (len(clean.blobs) + 2)
+    return (regions - 1 <= HOLES_PER_DIGIT * (len(clean.blobs) + 2) and not all(map(is_a_dash, clean.blobs))
+            and mask_box(clean.mask).height >= SMALLEST_DIGIT)
+
+
+def is_a_dash(blob: np.ndarray) -> bool:
+    """A stroke across, straight or a little tilted: its ink in every column spans DASH_LENGTH times less
+    than its length, and it rises less than half its length."""
+    box = mask_box(blob)
+    columns = blob[box.top:box.bottom, box.left:box.right]
+    inked = columns.any(axis=0)
+    first = columns.argmax(axis=0)[inked]
+    last = box.height - columns[::-1].argmax(axis=0)[inked]
+    return box.width >= DASH_LENGTH * (last - first).max() and box.height <= 0.5 * box.width
 
 
 def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,
