@@ -202,6 +202,23 @@ def test_a_dash_alone_has_no_digits_and_a_digit_is_no_dash(reader):
         assert len(reader.read(number).digits) == 1, label
 
 
+def test_an_empty_printed_box_is_flagged_not_read_as_a_sure_zero(reader):
+    """An empty form field: its frame is kept (a ០ may be written boxy), and it could read as a sure ០."""
+    from PIL import ImageDraw, ImageFilter
+
+    rng = np.random.default_rng(9)
+    for n in range(16):
+        width = int(rng.integers(30, 81))
+        height, line, margin = int(width * rng.uniform(1.0, 1.5)), int(rng.integers(1, 4)), int(rng.integers(6, 31))
+        page = Image.new("L", (width + 2 * margin, height + 2 * margin), 255)
+        ImageDraw.Draw(page).rectangle([margin, margin, margin + width, margin + height],
+                                       outline=int(rng.integers(10, 81)), width=line)
+        reading = reader.read(page.filter(ImageFilter.GaussianBlur(0.8)) if n % 2 else page)
+        assert reading.digits == () or reading.uncertain, (n, reading)
+    for seed in range(4):  # a round ០ is no box
+        assert reader.read(np.asarray(digit_image(0, seed, size=64), np.float32) / 255).warning is None
+
+
 def test_read_number_end_to_end(models):
     gray, boxes = compose([3, 1, 4, 5, 9], [10, 16, None, 12])
     reading = read_number(gray, *models)

@@ -52,7 +52,8 @@ from khmerdigit.reading.segment import (
 )
 from khmerdigit.reading.verifier import Verifier
 from khmerdigit.runtime.classifier import Classifier
-from khmerdigit.runtime.preprocess import ImageSource, as_gray, preprocess_ink
+from khmerdigit.runtime.preprocess import INK_THRESHOLD, ImageSource, as_gray, preprocess_ink
+from khmerdigit.runtime.ruling import empty_box
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,9 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
     if clean.lines > 1:
         reading = replace(reading, warning=f"{clean.lines} lines of writing: read reads one line per image (crop "
                                            "each line)")
+    elif reading.digits and not reading.uncertain and empty_box(clean.ink > INK_THRESHOLD):
+        reading = replace(reading, warning="an empty box? the ink is a printed frame with nothing written in it "
+                                           "(or a digit written as boxy as one)")
     return replace(reading, source=name, image_size=(gray.shape[1], gray.shape[0]))
 
 
@@ -299,14 +303,16 @@ def looks_like_writing(clean: CleanInk) -> bool:
 
 
 def is_a_dash(blob: np.ndarray) -> bool:
-    """A stroke across, straight or a little tilted: its ink in every column spans DASH_LENGTH times less
-    than its length, and it rises less than half its length."""
+    """A stroke across, straight or a little tilted: one run of ink in (nearly) every column, spanning
+    DASH_LENGTH times less than the stroke is long, rising less than half its length."""
     box = mask_box(blob)
-    columns = blob[box.top:box.bottom, box.left:box.right]
+    columns = blob[box.top:box.bottom, box.left:box.right].astype(np.int8)
     inked = columns.any(axis=0)
+    runs = (np.diff(columns, axis=0) == 1).sum(axis=0) + columns[0]
     first = columns.argmax(axis=0)[inked]
     last = box.height - columns[::-1].argmax(axis=0)[inked]
-    return box.width >= DASH_LENGTH * (last - first).max() and box.height <= 0.5 * box.width
+    return (box.width >= DASH_LENGTH * (last - first).max() and box.height <= 0.5 * box.width
+            and (runs[inked] == 1).mean() >= 0.9)
 
 
 def read_pieces(clean: CleanInk, classifier: Classifier, threshold: float,

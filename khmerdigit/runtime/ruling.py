@@ -21,6 +21,7 @@ UNDERLINE = 0.5  # a line drawn under or over the writing is at least this share
 THIN_LINE = 0.15  # ...at most this share of its length thick...
 BEYOND_LINE = 0.1  # ...under (over) it lies at most this share of the other ink...
 OVERHANG = 0.1  # ...and it reaches past the other ink by this share of its width on both sides, or lies apart from it
+EMPTY_FRAME = 0.8  # an empty box's lines run straight along this share of its sides at least (a round ០'s do not)
 
 
 def run_lengths(mask: np.ndarray, axis: int) -> np.ndarray:
@@ -83,24 +84,60 @@ def joined_at_both_ends(lines: np.ndarray, across: np.ndarray) -> np.ndarray:
     return joined
 
 
-def box_lines(mask: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The horizontal and vertical lines (among `rows`, `columns`) of boxes drawn around other ink."""
+def frame_lines(rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The horizontal and vertical lines (among `rows`, `columns`) that join at their ends into boxes."""
     sides = joined_at_both_ends(columns, rows)
     while True:  # sides joining tops joining sides..., until none is dropped
         tops = joined_at_both_ends(rows.T, sides.T).T
         kept = joined_at_both_ends(sides, tops)
         if np.array_equal(kept, sides):
-            break
-        sides = kept
-    box = tops | sides
-    if tops.any() and sides.any():
-        rows_of, cols_of = ndimage.find_objects(box.astype(np.int8))[0]
-        height, width = rows_of.stop - rows_of.start, cols_of.stop - cols_of.start
-        middle = (mask & ~box)[rows_of.start + height // 4 : rows_of.stop - height // 4,
-                               cols_of.start + width // 4 : cols_of.stop - width // 4]
-        if middle.sum() >= FRAME_CONTENT * box.sum():
             return tops, sides
+        sides = kept
+
+
+def holds_writing(mask: np.ndarray, box: np.ndarray) -> bool:
+    """Whether the middle half of the `box` lines holds other ink, FRAME_CONTENT of theirs or more."""
+    rows_of, cols_of = ndimage.find_objects(box.astype(np.int8))[0]
+    height, width = rows_of.stop - rows_of.start, cols_of.stop - cols_of.start
+    middle = (mask & ~box)[rows_of.start + height // 4 : rows_of.stop - height // 4,
+                           cols_of.start + width // 4 : cols_of.stop - width // 4]
+    return middle.sum() >= FRAME_CONTENT * box.sum()
+
+
+def box_lines(mask: np.ndarray, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The horizontal and vertical lines (among `rows`, `columns`) of boxes drawn around other ink."""
+    tops, sides = frame_lines(rows, columns)
+    if tops.any() and sides.any() and holds_writing(mask, tops | sides):
+        return tops, sides
     return np.zeros_like(tops), np.zeros_like(sides)
+
+
+def frame_sizes(shape: tuple[int, int], top: float = FRAME_TOP, side: float = FRAME_SIDE) -> tuple[float, float]:
+    """How long a box's top (bottom) and sides are at least, in an image of this shape: these shares of its
+    width and height, and SHORTEST_LINE."""
+    height, width = shape
+    return max(top * width, SHORTEST_LINE), max(side * height, SHORTEST_LINE)
+
+
+def far_apart(sides: np.ndarray, top: float) -> bool:
+    """Whether the side lines found lie at least nearly a box's top apart (two sides of one box)."""
+    columns = np.flatnonzero(sides.any(axis=0))
+    return columns.size > 1 and np.ptp(columns) >= 0.9 * top
+
+
+def empty_box(mask: np.ndarray) -> bool:
+    """Whether ink pixels `mask`, cropped to the ink, hold a box (as `remove_ruling` finds them) with nothing
+    written in it: an empty form field, which `remove_ruling` keeps (a ០ or ៤ may be written as boxy)."""
+    rows, columns = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return False
+    mask = mask[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+    top, side = frame_sizes(mask.shape, EMPTY_FRAME, EMPTY_FRAME)
+    sides = line_runs(mask.T, side).T >= side
+    if not far_apart(sides, top):
+        return False
+    tops, sides = frame_lines(line_runs(mask, top) >= top, sides)
+    return bool(tops.any() and sides.any()) and not holds_writing(mask, tops | sides)
 
 
 def lines_off_the_writing(mask: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -142,7 +179,7 @@ def remove_ruling(ink: np.ndarray, mask: np.ndarray, paper: bool = True) -> np.n
     paper). Single digits keep paper lines: a tightly cropped digit's own strokes can be as long and
     straight as they are. Strokes crossing a line are kept."""
     height, width = ink.shape
-    box_row, box_column = max(FRAME_TOP * width, SHORTEST_LINE), max(FRAME_SIDE * height, SHORTEST_LINE)
+    box_row, box_column = frame_sizes(ink.shape)
     ruled_row, ruled_column = max(0.5 * width, min(1.2 * height, 0.9 * width)), COLUMN_LINE * height
     if not paper:
         ruled_row = ruled_column = np.inf
@@ -150,10 +187,8 @@ def remove_ruling(ink: np.ndarray, mask: np.ndarray, paper: bool = True) -> np.n
     underline = max(SHORTEST_LINE, UNDERLINE * (np.ptp(inked) if inked.size else 0))  # the shortest line sought
     down = line_runs(mask.T, min(box_column, ruled_column)).T
     sides = down >= box_column
-    columns_with_sides = np.flatnonzero(sides.any(axis=0))
-    boxed = columns_with_sides.size > 1 and np.ptp(columns_with_sides) >= 0.9 * box_row  # two sides, far apart
     across = line_runs(mask, underline)
-    rows, columns = box_lines(mask, across >= box_row, sides) if boxed else (np.zeros_like(mask),) * 2
+    rows, columns = box_lines(mask, across >= box_row, sides) if far_apart(sides, box_row) else (np.zeros_like(mask),) * 2
     ruled = (across >= ruled_row) | lines_off_the_writing(mask, across >= underline)
     ink, mask = erase_lines(ink, mask, rows | ruled)
     return erase_lines(ink.T, mask.T, (columns | (down >= ruled_column)).T)[0].T

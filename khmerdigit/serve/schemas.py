@@ -55,7 +55,8 @@ class NumberResult(Record):
                                    "other digits, or a `warning`.")
     threshold: float | None = None
     line_reader: str | None = Field(None, description="The line reader's own reading (Arabic digits), null without it.")
-    warning: str | None = Field(None, description="What makes the reading doubtful (several lines of writing), or null.")
+    warning: str | None = Field(None, description="What makes the reading doubtful (several lines of writing, an empty "
+                                                   "printed box), or null.")
     image_size: list[int] | None = Field(None, description="Width and height the boxes refer to.")
     digits: list[NumberDigit] | None = None
     error: str | None = Field(None, description="Why this image could not be read.")
