@@ -182,10 +182,11 @@ def flatten_background(gray: np.ndarray, background: Optional[float] = None) -> 
     departure: ink is sparse, and a shadow can make the mean departure mislead). Dark ink: the image is
     divided by the paper estimate (shading multiplies); light ink on a screen: the estimate is subtracted.
     """
-    median = float(np.median(gray))
-    background = median if background is None else background
-    if min(gray.shape) < 8 or abs(background - median) > 0.5 * float(np.ptp(gray)):
-        return gray  # too small, or mostly ink (bold writing cropped tightly): no paper to estimate
+    if min(gray.shape) < 8:
+        return gray
+    background = float(np.median(gray)) if background is None else background
+    if (np.abs(gray - background) > 0.5 * float(np.ptp(gray))).mean() > 0.5:
+        return gray  # mostly ink, far from the background (bold writing cropped tightly): no paper to estimate
     first = background >= 0.5 * (float(gray.min()) + float(gray.max()))  # dark ink, most likely
     paper = paper_estimate(gray, first)
     if np.ptp(paper) < UNEVEN_BACKGROUND:  # the common case: evenly lit, one estimate is enough
