@@ -34,7 +34,7 @@ def run_demo(workdir: Path, per_class: int = 150, epochs: int = 15, track: Track
     run_dir = train(config, reporter or Reporter(), track)
     classifier = Classifier(run_dir / "best.keras")
     test = labelled_files(workdir / "prepared", "test").samples
-    subject = f"{config.model} model ({run_dir.name}/best.keras), demo synthetic test split ({len(test)} images)"
+    subject = f"{config.model} model ({run_dir.name}/best.keras), demo synthetic test split"
     result = evaluate(classifier, test, run_dir / "eval-test", track, subject=subject)
     build_report([run_dir], workdir / "report")
     return DemoResult(workdir, run_dir, result.metrics)
