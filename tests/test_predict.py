@@ -87,3 +87,20 @@ def test_a_model_with_impossible_views_is_refused(tmp_path):
     write_json(tmp_path / "model.json", {**read_json(metadata_path(BUNDLED_MODEL)), "views": 0})
     with pytest.raises(KhmerDigitError, match="views"):
         Classifier(tmp_path / "model.tflite")
+
+
+def test_one_classifier_and_one_reader_shared_by_threads_give_the_answers_they_give_alone():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from khmerdigit.reading.reader import load_number_reader
+    from khmerdigit.runtime.classifier import load_classifier
+
+    classifier, reader = load_classifier(), load_number_reader()
+    digits = [digit_image(label, seed) for label in range(10) for seed in range(3)]
+    numbers = [compose(list(map(int, f"{seed:04d}"[::-1])), [12, 14, 10], seed)[0] for seed in range(1234, 1244)]
+    alone = [next(classifier.predict([image])).to_dict() for image in digits]
+    alone_read = [reader.read(number).to_dict() for number in numbers]
+    with ThreadPoolExecutor(8) as pool:  # a web app's thread pool sharing the loaded models
+        shared = list(pool.map(lambda image: next(classifier.predict([image])).to_dict(), digits * 3))
+        shared_read = list(pool.map(lambda number: reader.read(number).to_dict(), numbers * 3))
+    assert shared == alone * 3 and shared_read == alone_read * 3

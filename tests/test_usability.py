@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from enum import Enum
@@ -20,6 +21,7 @@ from typer.main import get_command
 
 from khmerdigit import defaults
 from khmerdigit.cli import app
+from khmerdigit.runtime.registry import DIGITS
 from tests.helpers import compose, digit_image, make_class_folders, runner
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -255,6 +257,12 @@ def test_report_says_what_each_run_was_evaluated_on_and_warns_when_that_differs(
     assert any(line.startswith("- first:") and "best val accuracy 65.0%" in line
                and "digits-first, every image; 4 images" in line for line in lines), lines
     assert any(line.startswith("- second:") and "every image; 2 images" in line for line in lines), lines
+    copy = tmp_path / "copy.tflite"  # another model on the same images: comparable, no warning
+    for suffix in (".tflite", ".json"):
+        shutil.copy(DIGITS.bundled.with_suffix(suffix), copy.with_suffix(suffix))
+    assert run("evaluate", data, "--model", copy, "--out", first / "eval-all").exit_code == 0
+    result = run("report", first, second, "--out", tmp_path / "report")
+    assert result.exit_code == 0 and "different data" not in result.stderr, result.output
 
 
 def test_tables_fold_rather_than_cut_on_a_narrow_terminal():
@@ -441,3 +449,15 @@ def test_the_demo_names_the_folder_it_really_used(tmp_path, monkeypatch):
     result = run("demo", "--workdir", "demo", "--per-class", "5", "--epochs", "1")
     assert result.exit_code == 0, result.output
     assert "report in demo-2" in result.stdout
+
+
+def test_messages_print_file_names_with_brackets_as_they_are(tmp_path):
+    folder = tmp_path / "ev[/x]"  # Rich markup once swallowed '[red]' and tripped on '[/x]' with a traceback
+    folder.mkdir(parents=True)
+    result = run("evaluate", folder)
+    assert result.exit_code == 1 and "ev[/x]" in result.stderr and "Traceback" not in result.output, result.output
+    digit_image(3).save(tmp_path / "a[red].png")
+    result = run("predict", tmp_path / "a[red].png", env=WIDE)
+    assert result.exit_code == 0 and "a[red].png" in result.stdout, result.output
+    result = run("read", tmp_path / "a[red].png", "--model", tmp_path / "m[red].tflite")
+    assert result.exit_code != 0 and "m[red].tflite" in result.stderr, result.output

@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Iterable
 
 import typer
+from rich.markup import escape
 from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from khmerdigit import KhmerDigitError, __version__
@@ -89,7 +90,7 @@ def debug() -> bool:
 
 def fail(message: str, code: int = 1) -> None:
     """Print one line on stderr and exit."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -11,6 +11,7 @@ from typing import Iterable, Optional, Sequence
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from khmerdigit import KHMER_GLYPHS, NUM_CLASSES, percent
 
@@ -95,7 +96,7 @@ def simple_table(title: str, header: list[str], rows: list[list[str]]) -> Table:
     for index, name in enumerate(header):
         table.add_column(name, justify="left" if index == 0 else "right", overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(Text(cell) for cell in row))  # plain text: a file or run name is no markup
     return table
 
 
@@ -137,7 +138,7 @@ class PredictionWriter:
                 if p.error:
                     continue
                 extra = [", ".join(f"{KHMER_GLYPHS[label]} {prob:.1%}" for label, prob in p.top)] if self.top_k > 1 else []
-                table.add_row(p.source, p.glyph, str(p.label), f"{p.confidence:.1%}", *extra)
+                table.add_row(Text(p.source), p.glyph, str(p.label), f"{p.confidence:.1%}", *extra)
             if table.row_count:  # nothing read: the errors on stderr say why
                 out.print(table)
         sys.stdout.flush()

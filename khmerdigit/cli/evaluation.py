@@ -64,7 +64,8 @@ def evaluate(
     target = out_dir or new_run_dir(*default_eval_dir(run, classifier.path, chosen_split))
     part = f"{chosen_split} split" if chosen_split else "every image"
     subject = f"{model_name(classifier, run)} on {short_path(data)}, {part}"
-    result = evaluate_model(classifier, scan.samples, Path(target), track, subject=subject)
+    result = evaluate_model(classifier, scan.samples, Path(target), track, subject=subject,
+                            data=f"{Path(data).resolve()}, {part}")
     out.print(metrics_table(result.metrics, escape(subject)))
     out.print(confusion_table(result.metrics["confusion_matrix"]))
     for reject in scan.rejects + result.skipped:
@@ -95,7 +96,7 @@ def report(
                 for s in summaries]
     print_wide(simple_table("Runs", ["run", "model", "parameters", "epochs", "train s", "best val acc", "metrics from"],
                             run_rows))
-    if len({s.evaluated_on for s in summaries if s.evaluated_on}) > 1:
+    if len({s.evaluated_data for s in summaries if s.evaluated_data}) > 1:
         err.print("warning: the runs were evaluated on different data or splits (see 'metrics from'): "
                   "evaluate each on the same data to compare them", highlight=False)
     err.print(f"saved curves.png, report.md, report.json to {display_path(out_dir)}", markup=False, highlight=False)

@@ -61,10 +61,11 @@ def short_name(path: Path, limit: int = 18) -> str:
 
 
 def evaluate(classifier: Classifier, samples: list[Sample], out_dir: Path, track: Track = no_track,
-             batch_size: int = 256, subject: str = "") -> Evaluation:
+             batch_size: int = 256, subject: str = "", data: str = "") -> Evaluation:
     """Score `classifier` on labelled samples; write metrics.json, predictions.csv and PNGs to out_dir.
 
-    `subject` says what was evaluated (model, data, split) in the figures' titles.
+    `subject` says what was evaluated (model, data, split) in the figures' titles; `data` which images
+    (folder and split), so that runs evaluated on the same images can be compared.
     """
     x, y, loaded, skipped = load_arrays(samples, classifier.config, track, "Preprocessing")
     if not len(x):
@@ -77,7 +78,7 @@ def evaluate(classifier: Classifier, samples: list[Sample], out_dir: Path, track
     confidence = probabilities.max(axis=1)
     metrics = compute_metrics(y, predicted)
     subject = subject or f"{Path(classifier.path).name} on {len(y)} images"
-    metrics.update(model=str(classifier.path), subject=subject, images=len(y),
+    metrics.update(model=str(classifier.path), subject=subject, data=data, images=len(y),
                    skipped=[{"path": display_path(r.path), "reason": r.reason} for r in skipped])
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / "metrics.json", metrics)

@@ -30,6 +30,7 @@ class RunSummary:
     history: list[dict]
     data: list[str] = field(default_factory=list)  # the prepared datasets it trained on
     evaluated_on: Optional[str] = None  # what that evaluation scored (model, data, split) and how many images
+    evaluated_data: Optional[str] = None  # the images it scored (folder, split and count), to compare runs by
 
     @property
     def metrics_from(self) -> str:
@@ -74,6 +75,7 @@ def summarize_run(run_dir: Path) -> RunSummary:
         history=history,
         data=[str(folder) for folder in args.get("data", [])],
         evaluated_on=f"{metrics['subject']}; {metrics['images']} images" if metrics and "subject" in metrics else None,
+        evaluated_data=f"{metrics['data']}; {metrics['images']} images" if metrics and metrics.get("data") else None,
     )
 
 

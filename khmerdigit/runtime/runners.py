@@ -1,8 +1,13 @@
-"""Running a model file: LiteRT for .tflite (no TensorFlow), Keras for .keras."""
+"""Running a model file: LiteRT for .tflite (no TensorFlow), Keras for .keras.
+
+A runner may be shared between threads (a web app's thread pool): its calls take turns, as the
+LiteRT interpreter's tensors are the runner's own state. For parallel reading use one runner per
+thread or process (`khmerdigit serve` keeps a pool of readers)."""
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Union
 
@@ -44,6 +49,7 @@ class LiteRTRunner:
         self.input = self.interpreter.get_input_details()[0]
         self.output = self.interpreter.get_output_details()[0]
         self.batch_size = 0
+        self.lock = threading.Lock()
         self.resize(batch_size)
 
     def resize(self, batch_size: int) -> None:
@@ -54,6 +60,10 @@ class LiteRTRunner:
             self.batch_size = batch_size
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
+        with self.lock:
+            return self.run(batch)
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
         self.resize(len(batch))
         scale, zero = self.input["quantization"]
         if self.input["dtype"] != np.float32:
