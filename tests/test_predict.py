@@ -104,3 +104,21 @@ def test_one_classifier_and_one_reader_shared_by_threads_give_the_answers_they_g
         shared = list(pool.map(lambda image: next(classifier.predict([image])).to_dict(), digits * 3))
         shared_read = list(pool.map(lambda number: reader.read(number).to_dict(), numbers * 3))
     assert shared == alone * 3 and shared_read == alone_read * 3
+
+
+def test_predict_and_read_take_one_image_as_a_path_a_pil_image_or_an_open_file(tmp_path):
+    from khmerdigit.reading.reader import load_number_reader
+    from khmerdigit.runtime.classifier import load_classifier
+    from khmerdigit.runtime.preprocess import BadImageError
+
+    classifier, reader = load_classifier(), load_number_reader()
+    image = digit_image(3, 1)
+    image.save(tmp_path / "three.png")
+    expected = next(classifier.predict([image])).to_dict()
+    for one in (str(tmp_path / "three.png"), tmp_path / "three.png", image, open(tmp_path / "three.png", "rb")):
+        results = list(classifier.predict(one))  # a path string was once taken for a list of one-letter files
+        assert len(results) == 1 and {**results[0].to_dict(), "file": None} == {**expected, "file": None}, one
+    with open(tmp_path / "three.png", "rb") as handle:
+        assert reader.read(io.BytesIO(handle.read())).arabic == reader.read(tmp_path / "three.png").arabic == "3"
+    with pytest.raises(BadImageError, match="cannot read a list"):
+        reader.read([image])

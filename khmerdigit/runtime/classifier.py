@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional, Union
 
 import numpy as np
+from PIL import Image
 from scipy import ndimage, sparse
 
 from khmerdigit import KHMER_GLYPHS, KhmerDigitError
@@ -181,9 +182,11 @@ class Classifier:
         return np.minimum(probabilities, MAX_PROBABILITY)
 
     def predict(
-        self, sources: Iterable[ImageSource], batch_size: int = 256, top_k: int = 1
+        self, sources: Union[ImageSource, Iterable[ImageSource]], batch_size: int = 256, top_k: int = 1
     ) -> Iterator[Prediction]:
-        """Classify images lazily, batch by batch; unreadable images yield a Prediction with `error`."""
+        """Classify one image or many, lazily, batch by batch; unreadable images yield a Prediction with `error`."""
+        if isinstance(sources, (str, Path, bytes, Image.Image, np.ndarray)) or hasattr(sources, "read"):
+            sources = [sources]
         pending: list[tuple[str, np.ndarray, Optional[str]]] = []
         for source in sources:
             name = display_path(source) if isinstance(source, (str, Path)) else "<image>"

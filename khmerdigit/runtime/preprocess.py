@@ -9,7 +9,7 @@ import io
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Optional, Union
+from typing import BinaryIO, Optional, Union
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -28,7 +28,7 @@ SPECK_FRACTION = 0.02  # components with less than this share of the ink are spe
 DIGIT_FILL = 0.75  # the digit's longer side fills this share of the output
 FAINT_INK = 0.5  # ink is measured against its neighbourhood's darkest, but at least this share of the image's
 
-ImageSource = Union[str, Path, bytes, Image.Image, np.ndarray]
+ImageSource = Union[str, Path, bytes, BinaryIO, Image.Image, np.ndarray]
 
 
 class BadImageError(KhmerDigitError):
@@ -136,7 +136,7 @@ def to_gray(image: Image.Image) -> np.ndarray:
 
 
 def as_gray(source: ImageSource) -> np.ndarray:
-    """Load a path, bytes, PIL image or array as float32 grayscale in 0..1."""
+    """Load a path, bytes, an open file, a PIL image or an array as float32 grayscale in 0..1."""
     if isinstance(source, np.ndarray):
         if source.ndim not in (2, 3) or 0 in source.shape or (source.ndim == 3 and source.shape[2] not in (1, 3, 4)):
             raise BadImageError(f"an image array is rows x columns (x 1, 3 or 4 channels), not of shape {source.shape}")
@@ -151,6 +151,11 @@ def as_gray(source: ImageSource) -> np.ndarray:
         return gray
     if isinstance(source, Image.Image):
         return to_gray(source)
+    if hasattr(source, "read"):  # an open file or io.BytesIO, e.g. an upload in a web app
+        source = source.read()
+    if not isinstance(source, (str, Path, bytes)):
+        raise BadImageError(f"cannot read a {type(source).__name__} as an image: give a path, bytes, a file object, "
+                            "a PIL image or an array")
     return to_gray(open_image(source))
 
 
