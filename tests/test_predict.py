@@ -122,3 +122,15 @@ def test_predict_and_read_take_one_image_as_a_path_a_pil_image_or_an_open_file(t
         assert reader.read(io.BytesIO(handle.read())).arabic == reader.read(tmp_path / "three.png").arabic == "3"
     with pytest.raises(BadImageError, match="cannot read a list"):
         reader.read([image])
+
+
+def test_a_digit_below_the_threshold_is_marked_uncertain_and_strict_exits_2(tmp_path):
+    digit_image(4, 2).save(tmp_path / "four.png")
+    sure = json.loads(run("predict", tmp_path / "four.png", "--json").stdout)[0]
+    assert sure["uncertain"] is False and sure["threshold"] == 0.9 and sure["confidence"] >= 0.9
+    result = run("predict", tmp_path / "four.png", "--json", "--threshold", "1.0", "--strict")
+    unsure = json.loads(result.stdout)[0]
+    assert result.exit_code == 2 and unsure["uncertain"] is True and unsure["threshold"] == 1.0
+    row = next(csv.DictReader(io.StringIO(run("predict", tmp_path / "four.png", "--csv", "--threshold", "1.0").stdout)))
+    assert row["uncertain"] == "true"
+    assert "uncertain" in run("predict", tmp_path / "four.png", "--threshold", "1.0").stdout

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from scipy import ndimage
 
+from khmerdigit.data.strokes import styles
 from khmerdigit.reading.calibration import AgreementCalibration
 from khmerdigit.reading.line_reader import LineReader, LineReading
 from khmerdigit.reading.reader import (
@@ -217,6 +218,31 @@ def test_an_empty_printed_box_is_flagged_not_read_as_a_sure_zero(reader):
         assert reading.digits == () or reading.uncertain, (n, reading)
     for seed in range(4):  # a round ០ is no box
         assert reader.read(np.asarray(digit_image(0, seed, size=64), np.float32) / 255).warning is None
+    wide = Image.new("L", (300, 120), 255)  # its long sides are erased as ruling: its ends read as two digits
+    ImageDraw.Draw(wide).rectangle([10, 10, 290, 110], outline=0, width=2)
+    reading = reader.read(wide)
+    assert reading.digits == () or "empty box" in reading.warning, reading
+
+
+def test_the_slashes_of_a_date_are_left_out_with_a_warning(reader):
+    """A date's slash was read as a sure ១ (07/08/2025 as 070812025 at 99.6 %)."""
+    from PIL import ImageDraw, ImageFont
+
+    from khmerdigit.fonts import bundled_font
+
+    printed = Image.new("L", (560, 120), 255)
+    ImageDraw.Draw(printed).text((20, 10), "០៧/០៨/២០២៥", font=ImageFont.truetype(str(bundled_font()), 64), fill=0)
+    gray, boxes = compose([1, 2, 0, 5, 2, 0, 2, 4], [12, 60, 12, 60, 12, 12, 12])
+    written = Image.fromarray(np.round(gray * 255).astype(np.uint8))
+    for left in (2, 4):  # a hand-drawn slash in the middle of each wide gap
+        middle = (boxes[left - 1].right + boxes[left].left) // 2
+        ImageDraw.Draw(written).line([(middle - 9, boxes[0].bottom), (middle + 9, boxes[0].top)], fill=20, width=3)
+    for image, expected in ((printed, "07082025"), (written, "12052024")):
+        reading = reader.read(image)
+        assert reading.arabic == expected and reading.uncertain and "2 slashes" in reading.warning, reading
+    for label in range(10):  # no digit holds a slash
+        for style in styles(label):
+            assert clean_ink(np.asarray(digit_image(label, 1, 64, style), np.float32) / 255).slashes == 0, style
 
 
 def test_read_number_end_to_end(models):

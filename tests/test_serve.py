@@ -240,6 +240,18 @@ def test_a_bad_parameter_is_422(client, top_k):
     assert_error(client.post(f"/v1/predict?top_k={top_k}", files=files(("a.png", DIGIT))), 422, "top_k")
 
 
+def test_the_threshold_is_a_parameter_as_on_the_command_line(client, tmp_path):
+    (tmp_path / "three.png").write_bytes(DIGIT)
+    (tmp_path / "number.png").write_bytes(NUMBER)
+    for endpoint, image in (("predict", "three.png"), ("read", "number.png")):
+        cli = json.loads(run(endpoint, tmp_path / image, "--json", "--threshold", "1.0").stdout)
+        response = client.post(f"/v1/{endpoint}?threshold=1.0", files=files((str(tmp_path / image), (tmp_path / image).read_bytes())))
+        assert response.json() == {"results": cli} and cli[0]["threshold"] == 1.0 and cli[0]["uncertain"], endpoint
+        default = client.post(f"/v1/{endpoint}", files=files((image, (tmp_path / image).read_bytes()))).json()
+        assert default["results"][0]["threshold"] == 0.9 and not default["results"][0]["uncertain"], endpoint
+        assert_error(client.post(f"/v1/{endpoint}?threshold=2", files=files((image, DIGIT))), 422, "threshold")
+
+
 def test_unknown_paths_and_methods_answer_json(client):
     assert_error(client.get("/v2/predict"), 404, "not found: /v2/predict")
     response = client.get("/v1/predict")

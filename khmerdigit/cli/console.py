@@ -108,7 +108,7 @@ class PredictionWriter:
         self.rows: list = []
         if style == "csv":
             self.csv = csv.writer(sys.stdout, lineterminator="\n")
-            self.csv.writerow(["file", "glyph", "digit", "confidence", "top", "warning", "error"])
+            self.csv.writerow(["file", "glyph", "digit", "confidence", "uncertain", "top", "warning", "error"])
         elif style == "json":
             sys.stdout.write("[")
 
@@ -117,7 +117,8 @@ class PredictionWriter:
         if self.style == "csv":  # every probability rounded once, from the same value, so they agree
             alternatives = " ".join(f"{label}:{p:.4f}" for label, p in prediction.top)
             self.csv.writerow([prediction.source, prediction.glyph, "" if prediction.label is None else prediction.label,
-                               f"{prediction.confidence:.4f}" if prediction.error is None else "", alternatives,
+                               f"{prediction.confidence:.4f}" if prediction.error is None else "",
+                               "" if prediction.error else str(prediction.uncertain).lower(), alternatives,
                                prediction.warning or "", prediction.error or ""])
         elif self.style == "json":
             record = prediction.to_dict(self.top_k)
@@ -132,13 +133,14 @@ class PredictionWriter:
             sys.stdout.write("\n]\n" if self.count else "]\n")
         elif self.style == "table":
             table = Table(title="Predictions")
-            for name in ("file", "glyph", "digit", "confidence") + (("top",) if self.top_k > 1 else ()):
+            for name in ("file", "glyph", "digit", "confidence", "flag") + (("top",) if self.top_k > 1 else ()):
                 table.add_column(name, justify="right" if name in ("digit", "confidence") else "left", overflow="fold")
             for p in self.rows:
                 if p.error:
                     continue
                 extra = [", ".join(f"{KHMER_GLYPHS[label]} {prob:.1%}" for label, prob in p.top)] if self.top_k > 1 else []
-                table.add_row(Text(p.source), p.glyph, str(p.label), f"{p.confidence:.1%}", *extra)
+                table.add_row(Text(p.source), p.glyph, str(p.label), f"{p.confidence:.1%}",
+                              "uncertain" if p.uncertain else "", *extra)
             if table.row_count:  # nothing read: the errors on stderr say why
                 out.print(table)
         sys.stdout.flush()

@@ -42,6 +42,9 @@ def predict(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array on stdout."),
     as_csv: bool = typer.Option(False, "--csv", help="Print CSV on stdout."),
     batch_size: int = typer.Option(defaults.PREDICT_BATCH, min=1, help="Images per model call."),
+    threshold: float = typer.Option(defaults.THRESHOLD, min=0.0, max=1.0,
+                                    help="A digit read with less confidence than this is marked uncertain."),
+    strict: bool = typer.Option(False, "--strict", help="Exit with code 2 if any digit read is uncertain."),
 ) -> None:
     """Classify images of single digits (for a whole number, use read); one line per unreadable file on stderr."""
     from khmerdigit.cli.console import PredictionWriter
@@ -54,8 +57,10 @@ def predict(
     paths, missing = expand_image_paths(images)
     writer = PredictionWriter("json" if as_json else "csv" if as_csv else "table", top_k)
     paths = list(paths)
-    for prediction in classifier.predict(track(paths, "Predicting"), batch_size, top_k):
+    uncertain = False
+    for prediction in classifier.predict(track(paths, "Predicting"), batch_size, top_k, threshold):
         writer.write(prediction)
+        uncertain |= prediction.uncertain
         if prediction.error:
             err.print(f"error: {prediction.source}: {prediction.error}", markup=False, highlight=False)
         elif prediction.warning:
@@ -64,6 +69,9 @@ def predict(
     report_unmatched(missing)
     if writer.failed or missing:
         raise typer.Exit(1)
+    if strict and uncertain:
+        err.print("some digits are uncertain (--strict)")
+        raise typer.Exit(2)
 
 
 def debug_targets(paths: list[Path], debug_image: Path) -> list[Path]:

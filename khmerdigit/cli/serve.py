@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.markup import escape
 
 from khmerdigit.cli.app import ModelOption, command, fail
 from khmerdigit.cli.console import err
@@ -55,7 +54,7 @@ def serve(
         from khmerdigit.serve.engine import Models
         from khmerdigit.serve.settings import ENV, MIB, ServeSettings
     except ImportError as error:
-        fail(escape(f"serve needs the serve extra ({error.name} is missing): pip install 'khmerdigit[serve]'"))
+        fail(f"serve needs the serve extra ({error.name} is missing): pip install 'khmerdigit[serve]'")
 
     reason = cannot_listen(host, port)
     if reason:

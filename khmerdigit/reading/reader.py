@@ -52,8 +52,7 @@ from khmerdigit.reading.segment import (
 )
 from khmerdigit.reading.verifier import Verifier
 from khmerdigit.runtime.classifier import Classifier
-from khmerdigit.runtime.preprocess import INK_THRESHOLD, ImageSource, as_gray, preprocess_ink
-from khmerdigit.runtime.ruling import empty_box
+from khmerdigit.runtime.preprocess import ImageSource, as_gray, preprocess_ink
 
 
 @dataclass(frozen=True)
@@ -219,7 +218,10 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
     if clean.lines > 1:
         reading = replace(reading, warning=f"{clean.lines} lines of writing: read reads one line per image (crop "
                                            "each line)")
-    elif reading.digits and not reading.uncertain and empty_box(clean.ink > INK_THRESHOLD):
+    elif clean.slashes and reading.digits:
+        reading = replace(reading, warning=f"left out {clean.slashes} slash{'es' if clean.slashes > 1 else ''}: "
+                                           "the digits on either side are read as one number (a date? crop each part)")
+    elif reading.digits and clean.frame_only:
         reading = replace(reading, warning="an empty box? the ink is a printed frame with nothing written in it "
                                            "(or a digit written as boxy as one)")
     return replace(reading, source=name, image_size=(gray.shape[1], gray.shape[0]))
@@ -404,9 +406,10 @@ class NumberReader:
     line_reader: Optional[LineReader] = None
     threshold: float = defaults.THRESHOLD
 
-    def read(self, source: ImageSource) -> NumberReading:
-        """Read the handwritten number in one image (see `read_number`)."""
-        return read_number(source, self.classifier, self.verifier, self.threshold, line_reader=self.line_reader)
+    def read(self, source: ImageSource, threshold: Optional[float] = None) -> NumberReading:
+        """Read the handwritten number in one image (see `read_number`), at this reader's threshold or `threshold`."""
+        return read_number(source, self.classifier, self.verifier, self.threshold if threshold is None else threshold,
+                           line_reader=self.line_reader)
 
 
 def load_number_reader(model: Optional[Path] = None, run: Optional[Path] = None, verifier: Optional[Path] = None,

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage, sparse
 
-from khmerdigit import KHMER_GLYPHS, KhmerDigitError
+from khmerdigit import KHMER_GLYPHS, KhmerDigitError, defaults
 from khmerdigit.fileio import display_path
 from khmerdigit.runtime.preprocess import (
     INK_THRESHOLD,
@@ -91,17 +91,23 @@ class Prediction:
     top: tuple[tuple[int, float], ...] = ()
     error: Optional[str] = None
     warning: Optional[str] = None
+    threshold: float = defaults.THRESHOLD
 
     @property
     def glyph(self) -> str:
         return KHMER_GLYPHS[self.label] if self.label is not None else ""
+
+    @property
+    def uncertain(self) -> bool:
+        """True if the confidence is below the threshold or there is a `warning` (as for a number `read`)."""
+        return self.error is None and (self.confidence < self.threshold or self.warning is not None)
 
     def to_dict(self, top_k: int = 1) -> dict:
         """The JSON form of this result (what `predict --json` and the HTTP API print)."""
         if self.error is not None:
             return {"file": self.source, "digit": None, "glyph": None, "confidence": None, "error": self.error}
         record = {"file": self.source, "digit": self.label, "glyph": self.glyph, "confidence": round(self.confidence, 6),
-                  "warning": self.warning}
+                  "uncertain": self.uncertain, "threshold": self.threshold, "warning": self.warning}
         if top_k > 1:
             record["top"] = [{"digit": label, "glyph": KHMER_GLYPHS[label], "confidence": round(p, 6)}
                              for label, p in self.top[:top_k]]
@@ -182,9 +188,11 @@ class Classifier:
         return np.minimum(probabilities, MAX_PROBABILITY)
 
     def predict(
-        self, sources: Union[ImageSource, Iterable[ImageSource]], batch_size: int = 256, top_k: int = 1
+        self, sources: Union[ImageSource, Iterable[ImageSource]], batch_size: int = 256, top_k: int = 1,
+        threshold: float = defaults.THRESHOLD,
     ) -> Iterator[Prediction]:
-        """Classify one image or many, lazily, batch by batch; unreadable images yield a Prediction with `error`."""
+        """Classify one image or many, lazily, batch by batch; unreadable images yield a Prediction with `error`;
+        a digit read with less confidence than `threshold` is marked uncertain."""
         if isinstance(sources, (str, Path, bytes, Image.Image, np.ndarray)) or hasattr(sources, "read"):
             sources = [sources]
         pending: list[tuple[str, np.ndarray, Optional[str]]] = []
@@ -197,25 +205,26 @@ class Classifier:
                 if not array.any():
                     raise BadImageError("no ink found (blank image)")
             except BadImageError as error:
-                yield from self._flush(pending, top_k)
+                yield from self._flush(pending, top_k, threshold)
                 pending = []
                 yield Prediction(name, error=str(error))
                 continue
             marks = digit_sized_marks(ink)
             pending.append((name, array, SEVERAL_MARKS.format(marks=marks) if marks > 1 else None))
             if len(pending) == batch_size:
-                yield from self._flush(pending, top_k)
+                yield from self._flush(pending, top_k, threshold)
                 pending = []
-        yield from self._flush(pending, top_k)
+        yield from self._flush(pending, top_k, threshold)
 
-    def _flush(self, pending: list[tuple[str, np.ndarray, Optional[str]]], top_k: int) -> Iterator[Prediction]:
+    def _flush(self, pending: list[tuple[str, np.ndarray, Optional[str]]], top_k: int,
+               threshold: float) -> Iterator[Prediction]:
         if not pending:
             return
         probabilities = self.probabilities(np.stack([array for _, array, _ in pending]))
         for (name, _, warning), row in zip(pending, probabilities):
             order = np.argsort(row)[::-1][: max(1, top_k)]
             top = tuple((int(i), float(row[i])) for i in order)
-            yield Prediction(name, top[0][0], top[0][1], top, warning=warning)
+            yield Prediction(name, top[0][0], top[0][1], top, warning=warning, threshold=threshold)
 
 
 def load_classifier(model: Optional[Union[str, Path]] = None, run: Optional[Path] = None) -> Classifier:

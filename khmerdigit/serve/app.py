@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from swagger_ui_bundle import swagger_ui_path
 
-from khmerdigit import __version__
+from khmerdigit import __version__, defaults
 from khmerdigit.fonts import bundled_font
 from khmerdigit.serve.engine import Models
 from khmerdigit.serve.errors import HANDLED, documented, error_response
@@ -80,6 +80,10 @@ def answer(records: list[dict]) -> JSONResponse:
     raise HTTPException(400, reason if len(records) == 1 else f"none of the {len(records)} images could be read ({reason})")
 
 
+THRESHOLD_QUERY = Query(defaults.THRESHOLD, ge=0.0, le=1.0, description="Digits (and numbers) read with less "
+                        "confidence are marked uncertain, as with the command line's --threshold.")
+
+
 def api_router(settings: ServeSettings) -> APIRouter:
     """/v1: predict, read and model, behind the API key when there is one."""
     secured = bool(settings.api_key)
@@ -90,17 +94,17 @@ def api_router(settings: ServeSettings) -> APIRouter:
     @router.post("/predict", summary="Classify images of single digits", openapi_extra=UPLOAD_BODY,
                  responses={200: {"model": PredictResponse}, **upload_errors})
     async def predict(request: Request, top_k: int = Query(1, ge=1, le=10, description="How many likely digits to list."),
-                      ) -> JSONResponse:
+                      threshold: float = THRESHOLD_QUERY) -> JSONResponse:
         """Each image's digit, glyph and confidence (and with `top_k` > 1 the most likely digits)."""
         uploads = await read_uploads(request, settings.max_upload_bytes, settings.max_files)
-        return answer(await run_in_threadpool(request.app.state.models.predict, uploads, top_k))
+        return answer(await run_in_threadpool(request.app.state.models.predict, uploads, top_k, threshold))
 
     @router.post("/read", summary="Read images of whole numbers", openapi_extra=UPLOAD_BODY,
                  responses={200: {"model": ReadResponse}, **upload_errors})
-    async def read(request: Request) -> JSONResponse:
+    async def read(request: Request, threshold: float = THRESHOLD_QUERY) -> JSONResponse:
         """Each image's number in Khmer and Arabic digits, with each digit's confidence, box and uncertainty."""
         uploads = await read_uploads(request, settings.max_upload_bytes, settings.max_files)
-        return answer(await run_in_threadpool(request.app.state.models.read, uploads))
+        return answer(await run_in_threadpool(request.app.state.models.read, uploads, threshold))
 
     @router.get("/model", summary="The models and their preprocessing", response_model=ModelInfo)
     async def model(request: Request) -> JSONResponse:

@@ -38,18 +38,18 @@ class Pool:
             self.free.put(model)
 
 
-def predict_records(classifier: Classifier, uploads: list[Upload], top_k: int) -> list[dict]:
+def predict_records(classifier: Classifier, uploads: list[Upload], top_k: int, threshold: float) -> list[dict]:
     """One `predict --json` record per upload, in order."""
-    predictions = classifier.predict([upload.data for upload in uploads], defaults.PREDICT_BATCH, top_k)
+    predictions = classifier.predict([upload.data for upload in uploads], defaults.PREDICT_BATCH, top_k, threshold)
     return [{**prediction.to_dict(top_k), "file": upload.filename} for upload, prediction in zip(uploads, predictions)]
 
 
-def read_records(reader: NumberReader, uploads: list[Upload]) -> list[dict]:
+def read_records(reader: NumberReader, uploads: list[Upload], threshold: float) -> list[dict]:
     """One `read --json` record per upload, in order; an image without digits gets an error record."""
     records = []
     for upload in uploads:
         try:
-            reading = reader.read(upload.data)
+            reading = reader.read(upload.data, threshold)
         except BadImageError as error:
             records.append({"file": upload.filename, "error": str(error)})
             continue
@@ -86,8 +86,8 @@ class Models:
         self.readers = Pool([load_number_reader(model=settings.model) for _ in range(settings.copies)])
         self.info = model_info(classifiers[0], settings)
 
-    def predict(self, uploads: list[Upload], top_k: int) -> list[dict]:
-        return self.classifiers.run(predict_records, uploads, top_k)
+    def predict(self, uploads: list[Upload], top_k: int, threshold: float) -> list[dict]:
+        return self.classifiers.run(predict_records, uploads, top_k, threshold)
 
-    def read(self, uploads: list[Upload]) -> list[dict]:
-        return self.readers.run(read_records, uploads)
+    def read(self, uploads: list[Upload], threshold: float) -> list[dict]:
+        return self.readers.run(read_records, uploads, threshold)

@@ -25,6 +25,8 @@ class DigitResult(Record):
     digit: int | None = Field(description="The digit 0-9.")
     glyph: str | None = Field(description="The Khmer digit ០-៩.")
     confidence: float | None
+    uncertain: bool | None = Field(None, description="Confidence below `threshold`, or a `warning`.")
+    threshold: float | None = None
     top: list[TopDigit] | None = Field(None, description="The `top_k` most likely digits, when top_k > 1.")
     warning: str | None = Field(None, description="Set when the image looks like several digits side by side (use read).")
     error: str | None = Field(None, description="Why this image could not be read.")
@@ -56,7 +58,7 @@ class NumberResult(Record):
     threshold: float | None = None
     line_reader: str | None = Field(None, description="The line reader's own reading (Arabic digits), null without it.")
     warning: str | None = Field(None, description="What makes the reading doubtful (several lines of writing, an empty "
-                                                   "printed box), or null.")
+                                                   "printed box, slashes left out), or null.")
     image_size: list[int] | None = Field(None, description="Width and height the boxes refer to.")
     digits: list[NumberDigit] | None = None
     error: str | None = Field(None, description="Why this image could not be read.")

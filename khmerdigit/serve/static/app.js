@@ -13,7 +13,6 @@
   let mode = "digit";
   let strokes = [];  // each stroke: [[x, y, pressure], ...] in pad pixels
   let current = null;
-  let threshold = 0.9;  // replaced by the server's
   let apiKey = sessionStorage.getItem(KEY_STORE) || "";
   let shown = { khmer: "", arabic: "" };
 
@@ -120,7 +119,6 @@
       if (response.status === 401) return askForKey((await response.json()).error);
       if (!response.ok) return;
       const info = await response.json();
-      threshold = info.threshold;
       $("version").textContent = `khmerdigit ${info.version}`;
     } catch (error) {
       say("Cannot reach the server.", true);
@@ -237,7 +235,7 @@
     const isNumber = Array.isArray(result.digits);
     const digits = isNumber
       ? result.digits
-      : (result.top || [result]).map((d, i) => ({ ...d, uncertain: i === 0 && d.confidence < threshold }));
+      : (result.top || [result]).map((d, i) => ({ ...d, uncertain: i === 0 && result.uncertain }));
     const reading = isNumber ? digits : [digits[0]];
     shown = { khmer: reading.map((d) => d.glyph).join(""), arabic: reading.map((d) => d.digit).join("") };
 
