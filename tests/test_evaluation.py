@@ -23,7 +23,9 @@ def test_missing_classes_are_reported_not_crashing():
     metrics = compute_metrics(np.array([3, 3, 5]), np.array([3, 9, 5]))
     assert metrics["missing_classes"] == [0, 1, 2, 4, 6, 7, 8, 9]
     assert metrics["per_class"][0]["accuracy"] is None
-    assert metrics["per_class"][9]["support"] == 0 and metrics["per_class"][9]["precision"] == 0.0
+    assert metrics["per_class"][9]["support"] == 0 and metrics["per_class"][9]["precision"] == 0.0  # read once, wrongly
+    assert [metrics["per_class"][0][key] for key in ("precision", "recall", "f1")] == [None, None, None]
+    assert metrics["per_class"][9]["recall"] is None and metrics["per_class"][9]["f1"] is None
     assert len(metrics["confusion_matrix"]) == 10
 
 

@@ -254,7 +254,8 @@ def test_report_says_what_each_run_was_evaluated_on_and_warns_when_that_differs(
     result = run("report", first, second, "--out", tmp_path / "report")
     assert result.exit_code == 0 and "evaluated on different data" in result.stderr, result.output
     lines = (tmp_path / "report" / "report.md").read_text().splitlines()
-    assert any(line.startswith("- first:") and "best val accuracy 65.0%" in line
+    assert lines[2].startswith("**Warning:** the runs were evaluated on different data")
+    assert any(line.startswith("- first:") and "val accuracy of the kept epoch 65.0%" in line
                and "digits-first, every image; 4 images" in line for line in lines), lines
     assert any(line.startswith("- second:") and "every image; 2 images" in line for line in lines), lines
     copy = tmp_path / "copy.tflite"  # another model on the same images: comparable, no warning
@@ -263,6 +264,8 @@ def test_report_says_what_each_run_was_evaluated_on_and_warns_when_that_differs(
     assert run("evaluate", data, "--model", copy, "--out", first / "eval-all").exit_code == 0
     result = run("report", first, second, "--out", tmp_path / "report")
     assert result.exit_code == 0 and "different data" not in result.stderr, result.output
+    assert "Warning" not in (tmp_path / "report" / "report.md").read_text()
+    assert json.loads((tmp_path / "report" / "report.json").read_text())["warning"] is None
 
 
 def test_tables_fold_rather_than_cut_on_a_narrow_terminal():
@@ -461,3 +464,10 @@ def test_messages_print_file_names_with_brackets_as_they_are(tmp_path):
     assert result.exit_code == 0 and "a[red].png" in result.stdout, result.output
     result = run("read", tmp_path / "a[red].png", "--model", tmp_path / "m[red].tflite")
     assert result.exit_code != 0 and "m[red].tflite" in result.stderr, result.output
+
+
+def test_evaluate_says_when_split_is_ignored(tmp_path):
+    data = make_class_folders(tmp_path / "digits", per_class=2)
+    result = run("evaluate", data, "--split", "valid", "--out", tmp_path / "eval")
+    assert result.exit_code == 0 and "--split valid ignored" in result.stderr, result.output
+    assert "ignored" not in run("evaluate", data, "--out", tmp_path / "eval-2").stderr

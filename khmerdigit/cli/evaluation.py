@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from khmerdigit import defaults
-from khmerdigit.cli.app import ModelOption, RunOption, choices, command, fail
+from khmerdigit.cli.app import ModelOption, RunOption, choices, command, fail, options_given
 from khmerdigit.cli.console import err, out, print_wide, track
 from khmerdigit.fileio import display_path
 
@@ -34,6 +34,7 @@ def model_name(classifier, run: Optional[Path]) -> str:
 
 @command("Evaluation")
 def evaluate(
+    context: typer.Context,
     data: Path = typer.Argument(defaults.PREPARED_DIR, help="Prepared dataset or folder of class folders.",
                                 exists=True, file_okay=False, metavar="DATA"),
     split: Split = typer.Option(defaults.EVAL_SPLIT, "--split",
@@ -58,6 +59,9 @@ def evaluate(
     chosen_split = None if split.value == "all" else split.value
     scan = labelled_files(data, chosen_split)
     if not (is_prepared(data) or any(sample.split for sample in scan.samples)):  # class folders: every image
+        if chosen_split and "--split" in options_given(context):
+            err.print(f"warning: --split {chosen_split} ignored: {display_path(data)} has no splits, so every image "
+                      "is evaluated", markup=False, highlight=False)
         chosen_split = None
     if not scan.samples:
         fail(f"no labelled images in {display_path(data)}" + (f" (split {chosen_split})" if chosen_split else ""))
@@ -85,7 +89,7 @@ def report(
 ) -> None:
     """Curves, per-class table and a comparison of runs (with the paper's figures), from saved files only."""
     from khmerdigit.cli.console import simple_table
-    from khmerdigit.evaluate.report import build_report, comparison_rows
+    from khmerdigit.evaluate.report import build_report, comparison_rows, comparison_warning
 
     chosen = runs or sorted(p.parent for p in defaults.RUNS_DIR.glob("*/args.json"))
     summaries = build_report(chosen, out_dir)
@@ -94,9 +98,9 @@ def report(
     run_rows = [[s.name, s.model, "—" if s.parameters is None else f"{s.parameters:,}", str(s.epochs), f"{s.train_seconds:.0f}",
                  f"{s.best_val_accuracy:.1%}" if s.best_val_accuracy is not None else "—", s.metrics_from]
                 for s in summaries]
-    print_wide(simple_table("Runs", ["run", "model", "parameters", "epochs", "train s", "best val acc", "metrics from"],
+    print_wide(simple_table("Runs", ["run", "model", "parameters", "epochs", "train s", "val acc (kept epoch)", "metrics from"],
                             run_rows))
-    if len({s.evaluated_data for s in summaries if s.evaluated_data}) > 1:
-        err.print("warning: the runs were evaluated on different data or splits (see 'metrics from'): "
-                  "evaluate each on the same data to compare them", highlight=False)
+    warning = comparison_warning(summaries)
+    if warning:
+        err.print(f"warning: {warning}", markup=False, highlight=False)
     err.print(f"saved curves.png, report.md, report.json to {display_path(out_dir)}", markup=False, highlight=False)

@@ -27,12 +27,15 @@ def compute_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0
     )
-    per_class = [
+    predicted = np.bincount(y_pred.astype(int), minlength=NUM_CLASSES) if len(y_pred) else np.zeros(NUM_CLASSES)
+    per_class = [  # None where a figure has nothing to count: no images of the class, or none read as it
         {
             "label": label, "glyph": KHMER_GLYPHS[label], "support": int(support[label]),
             # per-class accuracy as the paper reports it: correct / images of that class
             "accuracy": float(recall[label]) if support[label] else None,
-            "precision": float(precision[label]), "recall": float(recall[label]), "f1": float(f1[label]),
+            "precision": float(precision[label]) if predicted[label] else None,
+            "recall": float(recall[label]) if support[label] else None,
+            "f1": float(f1[label]) if support[label] else None,
         }
         for label in labels
     ]

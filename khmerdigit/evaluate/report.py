@@ -90,9 +90,18 @@ def build_report(run_dirs: list[Path], out_dir: Path) -> list[RunSummary]:
     write_json(out_dir / "report.json", {
         "paper": {"accuracy": PAPER_ACCURACY, "per_class": PAPER_PER_CLASS},
         "runs": [{k: v for k, v in vars(s).items() if k != "history"} for s in summaries],
+        "warning": comparison_warning(summaries),
     })
     write_text(out_dir / "report.md", markdown_table(summaries))
     return summaries
+
+
+def comparison_warning(summaries: list[RunSummary]) -> Optional[str]:
+    """Why the runs' figures cannot be compared side by side, or None."""
+    if len({s.evaluated_data for s in summaries if s.evaluated_data}) > 1:
+        return ("the runs were evaluated on different data or splits (see 'metrics from'): evaluate each on the "
+                "same data to compare them")
+    return None
 
 
 def comparison_rows(summaries: list[RunSummary]) -> tuple[list[str], list[list[str]]]:
@@ -109,6 +118,8 @@ def markdown_table(summaries: list[RunSummary]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     runs = [f"- {s.name}: model {s.model}, {s.parameters} parameters, {s.epochs} epochs, "
-            f"{s.train_seconds:.0f} s, best val accuracy {percent(s.best_val_accuracy)}, "
+            f"{s.train_seconds:.0f} s, val accuracy of the kept epoch {percent(s.best_val_accuracy)}, "
             f"metrics from {s.metrics_from}" for s in summaries]
-    return "# khmerdigit report\n\n" + "\n".join(lines) + "\n\n" + "\n".join(runs) + "\n"
+    warning = comparison_warning(summaries)
+    return ("# khmerdigit report\n\n" + (f"**Warning:** {warning}.\n\n" if warning else "") + "\n".join(lines)
+            + "\n\n" + "\n".join(runs) + "\n")

@@ -99,8 +99,8 @@ class Prediction:
 
     @property
     def uncertain(self) -> bool:
-        """True if the confidence is below the threshold or there is a `warning` (as for a number `read`)."""
-        return self.error is None and (self.confidence < self.threshold or self.warning is not None)
+        """True if the confidence is below the threshold (a `warning` says the image may hold several digits)."""
+        return self.error is None and self.confidence < self.threshold
 
     def to_dict(self, top_k: int = 1) -> dict:
         """The JSON form of this result (what `predict --json` and the HTTP API print)."""

@@ -25,7 +25,7 @@ class DigitResult(Record):
     digit: int | None = Field(description="The digit 0-9.")
     glyph: str | None = Field(description="The Khmer digit ០-៩.")
     confidence: float | None
-    uncertain: bool | None = Field(None, description="Confidence below `threshold`, or a `warning`.")
+    uncertain: bool | None = Field(None, description="Confidence below `threshold`.")
     threshold: float | None = None
     top: list[TopDigit] | None = Field(None, description="The `top_k` most likely digits, when top_k > 1.")
     warning: str | None = Field(None, description="Set when the image looks like several digits side by side (use read).")
