@@ -134,3 +134,15 @@ def test_a_digit_below_the_threshold_is_marked_uncertain_and_strict_exits_2(tmp_
     row = next(csv.DictReader(io.StringIO(run("predict", tmp_path / "four.png", "--csv", "--threshold", "1.0").stdout)))
     assert row["uncertain"] == "true"
     assert "uncertain" in run("predict", tmp_path / "four.png", "--threshold", "1.0").stdout
+
+
+def test_a_large_batch_runs_in_parts_with_the_same_results():
+    from khmerdigit.runtime.registry import DIGITS
+    from khmerdigit.runtime.runners import MAX_BATCH, LiteRTRunner
+
+    runner = LiteRTRunner(DIGITS.bundled)
+    batch = np.random.default_rng(0).random((2 * MAX_BATCH + 7, *runner.input["shape"][1:]), dtype=np.float32)
+    together = runner(batch)  # a cut search asked for thousands at once: GBs of activations in one call
+    assert together.shape[0] == len(batch) and runner.batch_size <= MAX_BATCH
+    for index in (0, MAX_BATCH, len(batch) - 1):
+        assert np.allclose(together[index], runner(batch[index : index + 1])[0], atol=1e-6)

@@ -15,6 +15,13 @@ import numpy as np
 
 from khmerdigit import KhmerDigitError
 
+MAX_BATCH = 256  # images per model call: a number's cut search can ask for thousands at once (GBs of activations)
+
+
+def in_batches(run, batch: np.ndarray) -> np.ndarray:
+    """run(part) on parts of at most MAX_BATCH images, joined."""
+    return np.concatenate([run(batch[start : start + MAX_BATCH]) for start in range(0, max(len(batch), 1), MAX_BATCH)])
+
 
 class KerasRunner:
     """Runs a .keras model (TensorFlow), loaded in safe mode: no arbitrary code."""
@@ -29,7 +36,7 @@ class KerasRunner:
             raise KhmerDigitError(f"cannot load {path}: {str(error).splitlines()[0][:200]}") from None
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
-        return np.asarray(self.model(batch, training=False))
+        return in_batches(lambda part: np.asarray(self.model(part, training=False)), batch)
 
 
 class LiteRTRunner:
@@ -61,7 +68,7 @@ class LiteRTRunner:
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         with self.lock:
-            return self.run(batch)
+            return in_batches(self.run, batch)
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         self.resize(len(batch))
