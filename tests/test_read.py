@@ -533,6 +533,11 @@ def test_a_number_photographed_on_a_table_reads_as_on_the_page(reader):
         assert reading.arabic == "2026" and not reading.uncertain
     moved = [(d.box.left - 50, d.box.top - 30) for d in reader.read(along_two_edges).digits]
     assert moved == pytest.approx([(d.box.left, d.box.top) for d in on_page.digits], abs=2)
+    for angle in (4, -4):  # the page askew: the table shows in wedges along every edge, their tips thin
+        askew = Image.fromarray(np.round(page * 255).astype(np.uint8)).rotate(angle, Image.BICUBIC, expand=True,
+                                                                              fillcolor=77)
+        reading = reader.read(askew)
+        assert reading.arabic == "2026" and not reading.uncertain, (angle, reading)
 
 
 def two_lines(tmp_path: Path) -> Path:

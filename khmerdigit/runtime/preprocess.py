@@ -265,11 +265,19 @@ def without_surroundings(gray: np.ndarray, polarity: Optional[tuple] = None) -> 
     thick = (along_edge >= SURROUNDINGS_EDGE) & (radius > SURROUNDINGS_WIDTH * radius[strokes].max()) & (radius >= 4)
     if not thick.any():
         return gray
-    marks = sign * (ndimage.median_filter(gray, size=9) - gray) >= SURROUNDINGS_TEXTURE * peak  # writing, faint too
-    surroundings = [c for c in np.flatnonzero(thick) + 1
-                    if marks[components == c].mean() <= 0.005 and stepped_border(components == c, gray, peak)]
+    def plain(c: int) -> bool:
+        """Region c holds no writing, faint writing too (no marks darker than the region's shade around them,
+        the region's own edge aside: a wedge's tip is darker than the page around it), and its border steps."""
+        region = components == c
+        own_shade = np.where(region, gray, np.median(gray[region]))
+        marks = sign * (ndimage.median_filter(own_shade, size=9) - gray) >= SURROUNDINGS_TEXTURE * peak
+        return marks[region].mean() <= 0.005 and stepped_border(region, gray, peak)
+
+    surroundings = [c for c in np.flatnonzero(thick) + 1 if plain(c)]
     if not surroundings:
         return gray
+    # a page lying askew shows the table along the other sides too, in wedges as thin as strokes
+    surroundings += [c for c in np.flatnonzero((along_edge >= SURROUNDINGS_EDGE) & ~thick) + 1 if plain(c)]
     covered = np.isin(components, surroundings)
     covered |= ndimage.binary_dilation(covered, iterations=3) & (strength >= 0.1)  # its blurred fringe
     return np.where(covered, np.median(gray[~covered]), gray).astype(np.float32)
