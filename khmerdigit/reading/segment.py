@@ -430,6 +430,8 @@ def clean_ink(gray: np.ndarray) -> CleanInk:
 
 
 class Slashes(NamedTuple):
+    """The pixels of the slashes found (`slash_strokes`) and how many there are."""
+
     mask: np.ndarray
     count: int
 

@@ -265,6 +265,7 @@ def without_surroundings(gray: np.ndarray, polarity: Optional[tuple] = None) -> 
     thick = (along_edge >= SURROUNDINGS_EDGE) & (radius > SURROUNDINGS_WIDTH * radius[strokes].max()) & (radius >= 4)
     if not thick.any():
         return gray
+
     def plain(c: int) -> bool:
         """Region c holds no writing, faint writing too (no marks darker than the region's shade around them,
         the region's own edge aside: a wedge's tip is darker than the page around it), and its border steps."""
