@@ -240,6 +240,10 @@ def test_the_slashes_of_a_date_are_left_out_with_a_warning(reader):
     for image, expected in ((printed, "07082025"), (written, "12052024")):
         reading = reader.read(image)
         assert reading.arabic == expected and reading.uncertain and "2 slashes" in reading.warning, reading
+    fraction = Image.new("L", (300, 120), 255)  # one alone may be a ៤'s lifted stem: kept, flagged
+    ImageDraw.Draw(fraction).text((20, 10), "៥/៦", font=ImageFont.truetype(str(bundled_font()), 64), fill=0)
+    reading = reader.read(fraction)
+    assert reading.uncertain and reading.warning.startswith("a slash?"), reading
     for label in range(10):  # no digit holds a slash
         for style in styles(label):
             assert clean_ink(np.asarray(digit_image(label, 1, 64, style), np.float32) / 255).slashes == 0, style

@@ -39,6 +39,7 @@ from khmerdigit.reading.calibration import AgreementCalibration
 from khmerdigit.reading.level import baseline_tilt, levelled
 from khmerdigit.reading.line_reader import LineReader, LineReading
 from khmerdigit.reading.segment import (
+    DATE_SLASHES,
     MAX_WIDTH,
     Box,
     CleanInk,
@@ -218,9 +219,12 @@ def read_number(source: ImageSource, classifier: Classifier, verifier: Verifier,
     if clean.lines > 1:
         reading = replace(reading, warning=f"{clean.lines} lines of writing: read reads one line per image (crop "
                                            "each line)")
+    elif clean.slashes >= DATE_SLASHES and reading.digits:
+        reading = replace(reading, warning=f"left out {clean.slashes} slashes: the digits between them are read as "
+                                           "one number (a date? crop each part)")
     elif clean.slashes and reading.digits:
-        reading = replace(reading, warning=f"left out {clean.slashes} slash{'es' if clean.slashes > 1 else ''}: "
-                                           "the digits on either side are read as one number (a date? crop each part)")
+        reading = replace(reading, warning="a slash? a straight stroke between the digits was read as part of the "
+                                           "number (if it is a slash, crop each side)")
     elif reading.digits and clean.frame_only:
         reading = replace(reading, warning="an empty box? the ink is a printed frame with nothing written in it "
                                            "(or a digit written as boxy as one)")

@@ -42,7 +42,8 @@ LINE_HEIGHT = 0.5  # ...and each is at least this share of its height (a ៩'s l
 SLASH_LENGTH = 6  # a slash (a date's 07/08/2025) is a straight stroke this many times longer than wide or more...
 SLASH_ANGLES = (35, 80)  # ...leaning right, this many degrees from the horizontal...
 SLASH_HEIGHT = 0.6  # ...at least this share of the writing's height...
-SLASH_GAP = 0.05  # ...with ink on both sides, this share of its height away or more (no piece of a digit is all four)
+SLASH_GAP = 0.05  # ...with ink on both sides, this share of its height away or more
+DATE_SLASHES = 2  # so many slashes are erased (a date's); one alone may be a ៤'s stem lifted off its body: kept
 
 
 @dataclass(frozen=True)
@@ -355,7 +356,7 @@ class CleanInk:
     upright: np.ndarray  # the ink, deslanted
     mask: np.ndarray  # the kept ink pixels (specks far from the digits dropped), upright
     digit_height: float
-    slashes: int = 0  # slashes erased from the ink (`slash_strokes`)
+    slashes: int = 0  # slashes found (`slash_strokes`), erased from the ink when DATE_SLASHES or more
     frame_only: bool = False  # the ink found was a printed box with nothing written in it (`ruling.empty_box`)
 
     def image_mask(self, mask: np.ndarray) -> np.ndarray:
@@ -421,7 +422,8 @@ def clean_ink(gray: np.ndarray) -> CleanInk:
     frame_only = empty_box(ink > INK_THRESHOLD)
     ink = remove_ruling(ink, ink > INK_THRESHOLD)
     slashes = slash_strokes(ink > INK_THRESHOLD)
-    ink = np.where(slashes.mask, 0.0, ink)
+    if slashes.count >= DATE_SLASHES:
+        ink = np.where(slashes.mask, 0.0, ink)
     shifts = row_shifts(ink.shape[0], estimate_slant(ink > INK_THRESHOLD))
     upright = shear_rows(ink, shifts)
     mask, guess = clean_components(upright > INK_THRESHOLD, upright)
@@ -438,9 +440,10 @@ class Slashes(NamedTuple):
 
 def slash_strokes(mask: np.ndarray) -> Slashes:
     """The separate straight strokes leaning right, nearly as tall as the writing, set apart between other
-    ink: the slashes of a date. Of the 2,267 real digits of ../shared none holds such a piece (the
-    straightest pieces leaning so and as tall are 4.8 times longer than wide); pen-stroke digits whose
-    last stroke is lifted off (some ៤ and ៧ styles) sometimes do (9 of 1,000 composed numbers)."""
+    ink: the slashes of a date. Of the 2,267 real digits of ../shared none holds such a piece alone (the
+    straightest pieces leaning so and as tall are 4.8 times longer than wide), but a ៤ whose stem is
+    lifted off its body can, beside another digit (5 of 600 numbers of multi-writer valid/ digits, 9 of
+    1,000 of pen-stroke digits), never twice."""
     components, count = ndimage.label(mask, np.ones((3, 3), bool))
     rows = np.nonzero(mask.any(axis=1))[0]
     slashes = np.zeros(count + 1, bool)
